@@ -1,0 +1,481 @@
+"""Training core: R independent replicas of one MLP trained in one TensorFlow program.
+
+Every dense layer holds a kernel of shape [R, in, out] and a bias of shape [R, out].
+Replica r has its own initial weights, its own minibatch order and, through
+`train_index`, its own training sample. The training loss is the sum over replicas
+of each replica's mean minibatch loss, so replica r receives exactly the gradient
+(and the optimizer update) it would receive if it were trained alone.
+
+The update rules mirror Keras 3's `SGD` and `Adam` line for line, and the
+softmax + categorical cross-entropy pair is computed from logits as Keras does;
+tests/test_core.py checks a replica against `keras.Sequential.fit` weight by weight.
+
+Seams used by the studies: per-layer `trainable` flags (freezing), `lr_schedule`
+(per-epoch learning rate), `keep_epochs` (weights kept at chosen epochs), and
+`layer_weights` / `set_layer_weights` to copy weights in and out.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax")
+INITIALIZERS = ("he_uniform", "glorot_uniform")
+LOSSES = ("categorical_crossentropy", "mse")
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass(frozen=True)
+class Dense:
+    """One fully connected layer: `units` outputs, an activation and a kernel initialiser."""
+
+    units: int
+    activation: str = "relu"
+    initializer: str = "glorot_uniform"
+
+    def __post_init__(self):
+        if self.units < 1:
+            raise ValueError(f"Dense.units must be >= 1, got {self.units}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation {self.activation!r} not in {ACTIVATIONS}")
+        if self.initializer not in INITIALIZERS:
+            raise ValueError(f"initializer {self.initializer!r} not in {INITIALIZERS}")
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """SGD (with optional momentum) or Adam, with Keras 3's defaults."""
+
+    name: str = "sgd"
+    learning_rate: float = 0.01
+    momentum: float = 0.0
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+
+    def __post_init__(self):
+        if self.name not in OPTIMIZERS:
+            raise ValueError(f"optimizer {self.name!r} not in {OPTIMIZERS}")
+
+
+@dataclass
+class History:
+    """Per-epoch curves, each an array of shape [epochs, R], and the kept weights."""
+
+    curves: dict[str, np.ndarray] = field(default_factory=dict)
+    kept: dict[int, list[np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def epochs(self) -> int:
+        return len(next(iter(self.curves.values()))) if self.curves else 0
+
+
+@dataclass(frozen=True)
+class _Program:
+    """The static part of a training program: everything that changes the graph."""
+
+    activations: tuple[str, ...]
+    trainable: tuple[bool, ...]
+    loss: str
+    optimizer: str
+    batch_size: int
+
+
+def initial_weights(
+    input_dim: int, layers: Sequence[Dense], n_replicas: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Fresh weights [W0, b0, W1, b1, ...], kernels drawn per replica, biases zero."""
+    params = []
+    fan_in = input_dim
+    for layer in layers:
+        if layer.initializer == "he_uniform":
+            limit = math.sqrt(6.0 / fan_in)
+        else:  # glorot_uniform
+            limit = math.sqrt(6.0 / (fan_in + layer.units))
+        kernel = rng.uniform(-limit, limit, size=(n_replicas, fan_in, layer.units))
+        params += [kernel.astype(np.float32), np.zeros((n_replicas, layer.units), np.float32)]
+        fan_in = layer.units
+    return params
+
+
+def _activate(h: tf.Tensor, name: str) -> tf.Tensor:
+    if name == "relu":
+        return tf.nn.relu(h)
+    if name == "sigmoid":
+        return tf.nn.sigmoid(h)
+    if name == "tanh":
+        return tf.nn.tanh(h)
+    if name == "softmax":
+        return tf.nn.softmax(h, axis=-1)
+    return h
+
+
+def _dense(h, kernel):
+    """h @ kernel per replica; h is [N, in] (shared by all replicas) or [R, N, in]."""
+    if h.shape.rank == 2:
+        return tf.einsum("nd,rdh->rnh", h, kernel)
+    return tf.matmul(h, kernel)
+
+
+def _forward(params, x, activations, final_activation=True):
+    """Outputs [R, N, out] for x of shape [N, in] (shared) or [R, N, in] (per replica).
+
+    With final_activation=False the last layer's pre-activation is returned (logits).
+    """
+    h = x
+    n_layers = len(activations)
+    for i in range(n_layers):
+        kernel, bias = params[2 * i], params[2 * i + 1]
+        h = _dense(h, kernel)
+        h = h + bias[:, None, :]
+        if i < n_layers - 1 or final_activation:
+            h = _activate(h, activations[i])
+    return h
+
+
+def _per_replica_loss(params, x, y, program: _Program) -> tf.Tensor:
+    """Mean loss over the batch, one value per replica: shape [R]."""
+    if program.loss == "categorical_crossentropy" and program.activations[-1] == "softmax":
+        logits = _forward(params, x, program.activations, final_activation=False)
+        y = tf.broadcast_to(y, tf.shape(logits))
+        per_sample = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)
+    elif program.loss == "categorical_crossentropy":
+        out = _forward(params, x, program.activations)
+        y = tf.broadcast_to(y, tf.shape(out))
+        out = out / tf.reduce_sum(out, axis=-1, keepdims=True)
+        out = tf.clip_by_value(out, 1e-7, 1.0 - 1e-7)
+        per_sample = -tf.reduce_sum(y * tf.math.log(out), axis=-1)
+    else:  # mse
+        out = _forward(params, x, program.activations)
+        per_sample = tf.reduce_mean(tf.square(y - out), axis=-1)
+    return tf.reduce_mean(per_sample, axis=-1)
+
+
+def _optimizer_step(program, hyper, lr, step, params, grads, slots):
+    """One Keras-identical update of the trainable tensors; returns (params, slots)."""
+    new_params, new_slots = [], []
+    if program.optimizer == "sgd":
+        momentum = hyper["momentum"]
+        for p, g, m in zip(params, grads, slots):
+            if momentum != 0.0:
+                m = m * momentum - g * lr
+                p = p + m
+            else:
+                p = p - g * lr
+            new_params.append(p)
+            new_slots.append(m)
+        return new_params, new_slots
+    beta_1, beta_2, eps = hyper["beta_1"], hyper["beta_2"], hyper["epsilon"]
+    local_step = tf.cast(step + 1, tf.float32)
+    alpha = lr * tf.sqrt(1 - tf.pow(beta_2, local_step)) / (1 - tf.pow(beta_1, local_step))
+    half = len(slots) // 2
+    for p, g, m, v in zip(params, grads, slots[:half], slots[half:]):
+        m = m + (g - m) * (1 - beta_1)
+        v = v + (tf.square(g) - v) * (1 - beta_2)
+        new_params.append(p - (m * alpha) / (tf.sqrt(v) + eps))
+        new_slots.append((m, v))
+    return new_params, [m for m, _ in new_slots] + [v for _, v in new_slots]
+
+
+@functools.lru_cache(maxsize=64)
+def _epoch_function(program: _Program, hyper_items: tuple):
+    """A compiled function that runs one epoch of minibatch steps for all replicas."""
+    hyper = dict(hyper_items)
+    trainable_ix = [
+        j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)
+    ]
+
+    @tf.function(jit_compile=True, autograph=False)
+    def run_epoch(params, slots, step, lr, x, y, order, scored):
+        # XLA needs static slice sizes: the full batches run in a loop, the
+        # smaller last batch (as Keras makes it) runs once after it.
+        params = list(params)
+        batch_size = program.batch_size
+        n = order.shape[1]
+        n_full, rest = divmod(n, batch_size)
+
+        def train_step(idx, step, train, slots):
+            xb, yb = tf.gather(x, idx), tf.gather(y, idx)
+            full = list(params)
+            for j, t in zip(trainable_ix, train):
+                full[j] = t
+            with tf.GradientTape() as tape:
+                tape.watch(train)
+                loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program))
+            grads = tape.gradient(loss, train)
+            train, slots = _optimizer_step(program, hyper, lr, step, train, grads, slots)
+            return step + 1, train, slots
+
+        def body(s, step, train, slots):
+            idx = tf.slice(order, [0, s * batch_size], [order.shape[0], batch_size])
+            return (s + 1, *train_step(idx, step, train, slots))
+
+        train = [params[j] for j in trainable_ix]
+        _, step, train, slots = tf.while_loop(
+            lambda s, *_: s < n_full,
+            body,
+            (tf.constant(0), step, train, list(slots)),
+            parallel_iterations=1,
+        )
+        if rest:
+            step, train, slots = train_step(order[:, n_full * batch_size :], step, train, slots)
+        for j, t in zip(trainable_ix, train):
+            params[j] = t
+        scores = [_scores(params, sx, sy, program) for sx, sy in scored]
+        return params, slots, step, scores
+
+    return run_epoch
+
+
+def _scores(params, x, y, program: _Program):
+    """Per-replica (loss, score): score is accuracy, or the loss itself for mse."""
+    loss = _per_replica_loss(params, x, y, program)
+    if program.loss != "categorical_crossentropy":
+        return loss, loss
+    out = _forward(params, x, program.activations)
+    labels = tf.broadcast_to(tf.argmax(y, axis=-1), tf.shape(out)[:-1])
+    hits = tf.equal(tf.argmax(out, axis=-1), labels)
+    return loss, tf.reduce_mean(tf.cast(hits, tf.float32), axis=-1)
+
+
+@functools.lru_cache(maxsize=64)
+def _eval_function(program: _Program):
+    return tf.function(functools.partial(_scores, program=program), autograph=False)
+
+
+@tf.function(reduce_retracing=True)
+def _predict(params, x, activations):
+    return _forward(params, x, activations)
+
+
+class ReplicaMLP:
+    """R independent replicas of one MLP architecture, trained together."""
+
+    def __init__(self, input_dim: int, layers: Sequence[Dense], params: Sequence[np.ndarray]):
+        self.input_dim = int(input_dim)
+        self.layers = tuple(layers)
+        self.params = [tf.convert_to_tensor(p, tf.float32) for p in params]
+        self.trainable = [True] * len(self.layers)
+        shapes = [tuple(p.shape) for p in self.params]
+        fan_in = self.input_dim
+        for i, layer in enumerate(self.layers):
+            if shapes[2 * i][1:] != (fan_in, layer.units) or shapes[2 * i + 1][1:] != (
+                layer.units,
+            ):
+                raise ValueError(f"layer {i}: weights {shapes[2 * i]} do not fit {layer}")
+            fan_in = layer.units
+
+    @classmethod
+    def create(
+        cls, input_dim: int, layers: Sequence[Dense], n_replicas: int, seed: int
+    ) -> ReplicaMLP:
+        if n_replicas < 1:
+            raise ValueError(f"n_replicas must be >= 1, got {n_replicas}")
+        rng = np.random.default_rng(seed)
+        return cls(input_dim, layers, initial_weights(input_dim, layers, n_replicas, rng))
+
+    @property
+    def n_replicas(self) -> int:
+        return int(self.params[0].shape[0])
+
+    def _program(self, loss: str, optimizer: str = "sgd", batch_size: int = 32) -> _Program:
+        if loss not in LOSSES:
+            raise ValueError(f"loss {loss!r} not in {LOSSES}")
+        return _Program(
+            activations=tuple(layer.activation for layer in self.layers),
+            trainable=tuple(self.trainable),
+            loss=loss,
+            optimizer=optimizer,
+            batch_size=batch_size,
+        )
+
+    # -- weights ---------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.numpy() for p in self.params]
+
+    def set_weights(self, params: Sequence[np.ndarray]) -> None:
+        replacement = ReplicaMLP(self.input_dim, self.layers, params)
+        self.params = replacement.params
+
+    def layer_weights(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.params[2 * i].numpy(), self.params[2 * i + 1].numpy()
+
+    def set_layer_weights(self, i: int, kernel: np.ndarray, bias: np.ndarray) -> None:
+        """Copy weights into layer i; a kernel without the replica axis goes to every replica."""
+        kernel, bias = np.asarray(kernel, np.float32), np.asarray(bias, np.float32)
+        if kernel.ndim == 2:
+            kernel = np.broadcast_to(kernel, (self.n_replicas, *kernel.shape))
+            bias = np.broadcast_to(bias, (self.n_replicas, *bias.shape))
+        params = self.get_weights()
+        params[2 * i], params[2 * i + 1] = kernel, bias
+        self.set_weights(params)
+
+    def select(self, replicas: Sequence[int] | np.ndarray) -> ReplicaMLP:
+        """A new model holding only the chosen replicas (in that order)."""
+        ix = np.asarray(replicas)
+        model = ReplicaMLP(self.input_dim, self.layers, [p.numpy()[ix] for p in self.params])
+        model.trainable = list(self.trainable)
+        return model
+
+    # -- inference -------------------------------------------------------------
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Outputs [R, N, out] for inputs [N, in] shared by all replicas or [R, N, in]."""
+        activations = tuple(layer.activation for layer in self.layers)
+        return _predict(self.params, tf.convert_to_tensor(x, tf.float32), activations).numpy()
+
+    def evaluate(
+        self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
+    ) -> dict[str, np.ndarray]:
+        """Per-replica loss and score ([R] each); score is accuracy, or the loss for mse."""
+        program = self._program(loss)
+        loss_values, score = _eval_function(program)(
+            self.params, tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+        )
+        return {"loss": loss_values.numpy(), "score": score.numpy()}
+
+    # -- training --------------------------------------------------------------
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: int,
+        optimizer: Optimizer,
+        loss: str = "categorical_crossentropy",
+        batch_size: int = 32,
+        seed: int = 0,
+        train_index: np.ndarray | None = None,
+        validation: tuple[np.ndarray, np.ndarray] | None = None,
+        lr_schedule: Callable[[int], float] | None = None,
+        keep_epochs: Iterable[int] = (),
+        batch_orders: Iterable[np.ndarray] | None = None,
+        on_epoch: Callable[[int], None] | None = None,
+    ) -> History:
+        """Train every replica for `epochs` epochs with a fresh optimizer state.
+
+        train_index: [R, n] row indices into x, one sample per replica (bootstrap,
+            folds, random splits); default: every replica trains on all rows.
+        validation: (x, y) scored after every epoch, shared [N, in] or per replica
+            [R, N, in]; the training sample is scored too.
+        lr_schedule: epoch (0-based) -> learning rate; default: constant.
+        keep_epochs: epochs (0-based) after which a copy of the weights is kept.
+        batch_orders: per epoch an [R, n] permutation of positions in the sample,
+            to replay a given minibatch sequence (tests); default: drawn from `seed`.
+        """
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not any(self.trainable):
+            raise ValueError("every layer is frozen: nothing to train")
+        R = self.n_replicas
+        x = tf.convert_to_tensor(x, tf.float32)
+        y = tf.convert_to_tensor(y, tf.float32)
+        if train_index is None:
+            train_index = np.broadcast_to(np.arange(x.shape[0]), (R, x.shape[0]))
+        train_index = np.asarray(train_index, dtype=np.int64)
+        if train_index.shape[0] != R:
+            raise ValueError(f"train_index has {train_index.shape[0]} rows for {R} replicas")
+        n = train_index.shape[1]
+        program = self._program(loss, optimizer.name, batch_size)
+        hyper = tuple(
+            sorted(
+                {
+                    "momentum": float(optimizer.momentum),
+                    "beta_1": float(optimizer.beta_1),
+                    "beta_2": float(optimizer.beta_2),
+                    "epsilon": float(optimizer.epsilon),
+                }.items()
+            )
+        )
+        run_epoch = _epoch_function(program, hyper)
+        # each replica is scored on its own training sample, and on the validation data
+        scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
+        if validation is not None:
+            scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
+
+        trainable_params = [
+            self.params[j]
+            for i, t in enumerate(self.trainable)
+            if t
+            for j in (2 * i, 2 * i + 1)
+        ]
+        if optimizer.name == "adam":  # first moments, then second moments
+            slots = [tf.zeros_like(p) for p in trainable_params] * 2
+        elif optimizer.momentum != 0:
+            slots = [tf.zeros_like(p) for p in trainable_params]
+        else:  # plain SGD keeps no state; scalars hold the places
+            slots = [tf.zeros((), tf.float32) for _ in trainable_params]
+        step = tf.constant(0, tf.int64)
+        keep = set(keep_epochs)
+        rng = np.random.default_rng(seed)
+        orders = iter(batch_orders) if batch_orders is not None else None
+        history = History()
+        names = ["loss", "score"] + (["val_loss", "val_score"] if validation else [])
+        rows = {name: [] for name in names}
+        params = list(self.params)
+        for epoch in range(epochs):
+            lr = optimizer.learning_rate if lr_schedule is None else lr_schedule(epoch)
+            positions = next(orders) if orders is not None else rng.permuted(
+                np.broadcast_to(np.arange(n), (R, n)), axis=1
+            )
+            order = np.take_along_axis(train_index, np.asarray(positions), axis=1)
+            params, slots, step, scores = run_epoch(
+                params, slots, step, tf.constant(lr, tf.float32), x, y, tf.constant(order), scored
+            )
+            params = list(params)
+            for prefix, (loss_values, score) in zip(("", "val_"), scores):
+                rows[prefix + "loss"].append(loss_values.numpy())
+                rows[prefix + "score"].append(score.numpy())
+            if epoch in keep:
+                history.kept[epoch] = [p.numpy() for p in params]
+            if on_epoch is not None:
+                on_epoch(epoch)
+        self.params = params
+        history.curves = {
+            name: np.asarray(values).reshape(epochs, R) for name, values in rows.items()
+        }
+        return history
+
+    # -- export ----------------------------------------------------------------
+    def to_keras(self, replica: int):
+        """Replica `replica` as an ordinary `keras.Sequential` with the same weights."""
+        import keras
+
+        model = keras.Sequential(
+            [keras.Input(shape=(self.input_dim,))]
+            + [
+                keras.layers.Dense(layer.units, activation=layer.activation, name=f"dense_{i}")
+                for i, layer in enumerate(self.layers)
+            ]
+        )
+        for i, keras_layer in enumerate(model.layers):
+            kernel, bias = self.layer_weights(i)
+            keras_layer.set_weights([kernel[replica], bias[replica]])
+            keras_layer.trainable = self.trainable[i]
+        return model
+
+    @classmethod
+    def from_keras(cls, models: Sequence) -> ReplicaMLP:
+        """Stack Keras Sequential MLPs of one architecture into replicas."""
+        first = models[0]
+        layers = [
+            Dense(
+                layer.units,
+                activation=layer.get_config()["activation"],
+                initializer="glorot_uniform",
+            )
+            for layer in first.layers
+        ]
+        input_dim = first.layers[0].get_weights()[0].shape[0]
+        params = []
+        for i in range(len(layers)):
+            for k in range(2):
+                params.append(np.stack([m.layers[i].get_weights()[k] for m in models]))
+        return cls(input_dim, layers, params)
