@@ -443,6 +443,39 @@ class ReplicaMLP:
         }
         return history
 
+    # -- files -----------------------------------------------------------------
+    def save(self, path) -> None:
+        """All replicas' weights and the architecture in one .npz file."""
+        from layerwise.io import atomic_path
+
+        spec = np.array([[layer.units, layer.activation, layer.initializer] for layer in self.layers])
+        arrays = {f"p{i}": p for i, p in enumerate(self.get_weights())}
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, input_dim=self.input_dim, layers=spec,
+                     trainable=np.array(self.trainable), **arrays)
+
+    @classmethod
+    def load(cls, path) -> ReplicaMLP:
+        """Read a file written by `save`; a missing or damaged file raises UserError."""
+        import zipfile
+        from pathlib import Path
+
+        from layerwise.errors import UserError
+
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"{path}: file not found (it is written by an earlier stage)")
+        try:
+            with np.load(path) as f:
+                layers = [Dense(int(u), str(a), str(i)) for u, a, i in f["layers"]]
+                params = [f[f"p{i}"] for i in range(2 * len(layers))]
+                model = cls(int(f["input_dim"]), layers, params)
+                model.trainable = [bool(t) for t in f["trainable"]]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            raise UserError(f"{path}: not a readable replica file ({type(err).__name__}: "
+                            f"{str(err).splitlines()[0] if str(err) else ''})") from err
+        return model
+
     # -- export ----------------------------------------------------------------
     def to_keras(self, replica: int):
         """Replica `replica` as an ordinary `keras.Sequential` with the same weights."""

@@ -1,0 +1,225 @@
+"""The typed configuration: one schema for Hydra's composition and for params.yaml.
+
+`hydra_plugins/layerwise/` registers `Config` in Hydra's ConfigStore, so
+`dvc exp run -S baseline.epochs=abc` fails while composing. Stages load
+params.yaml through `load_params`, which merges it into the same schema and then
+checks ranges and choices declared in each field's metadata, so a hand edit fails
+with one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
+
+from layerwise.errors import UserError
+
+
+def _number(default, *, low=None, high=None, low_open=False):
+    """A numeric field with an allowed range, checked by `check_ranges`."""
+    return field(default=default, metadata={"low": low, "high": high, "low_open": low_open})
+
+
+def _choice(default, choices):
+    return field(default=default, metadata={"choices": tuple(choices)})
+
+
+def _list(default, *, low=None, choices=None, nonempty=True):
+    return field(
+        default_factory=lambda: list(default),
+        metadata={"item_low": low, "item_choices": choices, "nonempty": nonempty},
+    )
+
+
+DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10")
+SCALINGS = ("none", "standard", "unit")
+
+
+@dataclass
+class DatasetConfig:
+    """One dataset file written by the `data` stage (data/<name>.npz)."""
+
+    kind: str = _choice("blobs", DATASET_KINDS)
+    n_samples: int = _number(1000, low=3)  # blobs: rows generated; others: rows used at most
+    n_train: int = _number(500, low=1)  # blobs: the first n_train rows train; others: train rows
+    random_state: int = 2  # blobs: make_blobs seed; digits: split seed
+    cluster_std: float = _number(2.0, low=0.0, low_open=True)
+    scale: str = _choice("none", SCALINGS)  # statistics from the training split only
+    source: str = ""  # cifar10: a folder in CIFAR-10's python format; empty: keras downloads it
+
+
+@dataclass
+class DataConfig:
+    """Which dataset the baseline (and the studies that start from it) trains on."""
+
+    name: str = "blobs"
+
+
+ACTIVATION_CHOICES = ("relu", "sigmoid", "tanh", "linear")
+INITIALIZER_CHOICES = ("he_uniform", "glorot_uniform")
+
+
+@dataclass
+class ModelConfig:
+    hidden_units: list[int] = _list([10], low=1)
+    activation: str = _choice("relu", ACTIVATION_CHOICES)
+    initializer: str = _choice("he_uniform", INITIALIZER_CHOICES)
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = _choice("sgd", ("sgd", "adam"))
+    learning_rate: float = _number(0.01, low=0.0, low_open=True)
+    momentum: float = _number(0.9, low=0.0, high=1.0)
+    beta_1: float = _number(0.9, low=0.0, high=1.0)
+    beta_2: float = _number(0.999, low=0.0, high=1.0)
+    epsilon: float = _number(1e-7, low=0.0, low_open=True)
+
+
+@dataclass
+class BaselineConfig:
+    n_replicas: int = _number(30, low=1)
+    epochs: int = _number(100, low=1)
+    batch_size: int = _number(32, low=1)
+
+
+@dataclass
+class Config:
+    preset: str = "book"  # the experiment/ preset this configuration came from
+    seed: int = _number(0, low=0)
+    data: DataConfig = field(default_factory=DataConfig)
+    datasets: dict[str, DatasetConfig] = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+
+# -- checks -----------------------------------------------------------------------------
+
+
+def _describe_range(meta) -> str:
+    low, high = meta.get("low"), meta.get("high")
+    if low is not None and high is not None:
+        return f"a number from {low} to {high}"
+    if low is not None:
+        return f"a number > {low}" if meta.get("low_open") else f"a number >= {low}"
+    return f"a number <= {high}"
+
+
+def _check_value(key: str, value: Any, meta) -> None:
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        raise UserError(f"{key} = {value!r} is not allowed (allowed: {', '.join(meta['choices'])})")
+    low, high = meta.get("low"), meta.get("high")
+    if low is not None and (value < low or (meta.get("low_open") and value == low)):
+        raise UserError(f"{key} = {value!r} is out of range (allowed: {_describe_range(meta)})")
+    if high is not None and value > high:
+        raise UserError(f"{key} = {value!r} is out of range (allowed: {_describe_range(meta)})")
+
+
+def check_ranges(node: Any, prefix: str = "") -> None:
+    """Check every field's declared range or choices, recursively; raise UserError."""
+    if isinstance(node, dict):
+        for name, item in node.items():
+            check_ranges(item, f"{prefix}{name}.")
+        return
+    if not dataclasses.is_dataclass(node):
+        return
+    for f in dataclasses.fields(node):
+        value, key = getattr(node, f.name), prefix + f.name
+        meta = f.metadata
+        if isinstance(value, list):
+            if meta.get("nonempty") and not value:
+                raise UserError(f"{key} is empty (allowed: a list with at least one item)")
+            item_meta = {"low": meta.get("item_low"), "choices": meta.get("item_choices")}
+            for i, item in enumerate(value):
+                _check_value(f"{key}[{i}]", item, item_meta)
+        elif dataclasses.is_dataclass(value) or isinstance(value, dict):
+            check_ranges(value, key + ".")
+        elif meta:
+            _check_value(key, value, meta)
+
+
+def check_config(cfg: Config) -> Config:
+    """Ranges and choices field by field, then the rules that span fields."""
+    check_ranges(cfg)
+    if cfg.data.name not in cfg.datasets:
+        raise UserError(
+            f"data.name = {cfg.data.name!r} is not a dataset "
+            f"(allowed: {', '.join(sorted(cfg.datasets))})"
+        )
+    for name, ds in cfg.datasets.items():
+        if ds.n_train >= ds.n_samples:
+            raise UserError(
+                f"datasets.{name}.n_train = {ds.n_train} leaves no test rows "
+                f"(allowed: less than n_samples = {ds.n_samples})"
+            )
+    for hook in EXTRA_CHECKS:
+        hook(cfg)
+    return cfg
+
+
+# Studies append cross-field rules of their own sections here.
+EXTRA_CHECKS: list = []
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+def _omegaconf_message(err: OmegaConfBaseException, source: str) -> str:
+    key = getattr(err, "full_key", None) or "?"
+    if isinstance(err, ConfigKeyError):
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        node = OmegaConf.structured(Config)
+        allowed = []
+        try:
+            target = OmegaConf.select(node, parent) if parent else node
+            allowed = list(target.keys()) if target is not None else []
+        except OmegaConfBaseException:
+            pass
+        hint = f" (allowed: {', '.join(map(str, allowed))})" if allowed else ""
+        return f"{source}: unknown key '{key}'{hint}"
+    if isinstance(err, ValidationError):
+        value = getattr(err, "value", None)
+        expected = getattr(err, "ref_type", None) or getattr(err, "object_type", None)
+        type_name = getattr(expected, "__name__", None) or str(expected)
+        if err.msg and "could not be converted" in err.msg:
+            return f"{source}: {key} = {value!r} has the wrong type (allowed: {type_name})"
+        first_line = (err.msg or str(err)).splitlines()[0]
+        return f"{source}: {key}: {first_line}"
+    return f"{source}: {(err.msg or str(err)).splitlines()[0]}"
+
+
+def to_config(raw: dict, source: str = "params.yaml") -> Config:
+    """Merge a plain dict into the schema, build the dataclasses and check them."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Config), raw)
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise UserError(_omegaconf_message(err, source)) from err
+    try:
+        return check_config(cfg)
+    except UserError as err:
+        raise UserError(f"{source}: {err}") from err
+
+
+def load_params(path: str | Path = "params.yaml") -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found (run from the repository root, or pass --params)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from err
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of sections at the top level")
+    return to_config(raw, str(path))
+
+
+def as_dict(cfg: Config) -> dict:
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)

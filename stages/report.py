@@ -1,0 +1,22 @@
+"""Stage `report`: write reports/report.md and its figures from the other stages' outputs."""
+
+from pathlib import Path
+
+from layerwise import report
+from layerwise.cli import stage_main
+
+
+def main(cfg, args):
+    ctx = report.ReportContext(
+        cfg=cfg,
+        results=Path("results"),
+        data=Path("data"),
+        figures=Path("reports/figures"),
+        overrides=report.config_overrides(cfg, Path("conf")),
+    )
+    report.build(ctx, Path("reports/report.md"))
+    print("report written to reports/report.md")
+
+
+if __name__ == "__main__":
+    stage_main("report", main, describe=lambda cfg, args: "assemble reports/report.md")
