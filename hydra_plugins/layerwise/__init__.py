@@ -5,8 +5,6 @@ DVC puts the repository root on sys.path while Hydra looks for plugins
 available to conf/config.yaml's defaults list and type-checks every override.
 """
 
-from hydra.core.config_store import ConfigStore
+from layerwise.config import register_schema
 
-from layerwise.config import Config
-
-ConfigStore.instance().store(name="schema", node=Config)
+register_schema()

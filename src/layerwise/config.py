@@ -168,6 +168,13 @@ def check_config(cfg: Config) -> Config:
 EXTRA_CHECKS: list = []
 
 
+def register_schema() -> None:
+    """Make `schema` (this Config) available to Hydra's defaults lists."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="schema", node=Config)
+
+
 # -- loading ----------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from layerwise import plots, published
-from layerwise.config import Config, as_dict
+from layerwise.config import Config, as_dict, register_schema
 from layerwise.io import atomic_path, read_json
 from layerwise.stats import within_range
 
@@ -168,8 +168,7 @@ def config_overrides(cfg: Config, conf_dir: Path) -> list[str]:
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    import hydra_plugins.layerwise  # noqa: F401  (registers the schema)
-
+    register_schema()
     with initialize_config_dir(config_dir=str(conf_dir.resolve()), version_base=None):
         preset = compose(config_name="config", overrides=[f"experiment={cfg.preset}"])
     expected = OmegaConf.to_container(preset, resolve=True)

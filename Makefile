@@ -1,0 +1,50 @@
+# make study: set up (first time) and run the whole pipeline, ending with reports/report.md
+# make test:  set up (first time) and run the fast test suite (what CI runs)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export DVC_NO_ANALYTICS := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup study test test-all bench params lint format clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+setup: $(STAMP) ## create .venv and install the exact versions in requirements.lock
+
+study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
+	$(BIN)/python -m layerwise.compose --check
+	$(BIN)/dvc repro
+	@echo "report: $(CURDIR)/reports/report.md"
+
+test: $(STAMP) ## run the fast test suite
+	$(BIN)/python -m pytest -q
+
+test-all: $(STAMP) ## run every test, the slow ones too
+	$(BIN)/python -m pytest -q -m ""
+
+bench: $(STAMP) ## run the performance comparisons in benchmarks/
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+params: $(STAMP) ## recompose params.yaml from conf/ (what dvc exp run does)
+	$(BIN)/python -m layerwise.compose
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean: ## remove the virtual environment and caches (not DVC's cache)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

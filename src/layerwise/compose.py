@@ -1,0 +1,69 @@
+"""Compose conf/ into params.yaml the way `dvc exp run` does (for `dvc repro` users and tests).
+
+    python -m layerwise.compose                  # rewrite params.yaml from conf/
+    python -m layerwise.compose experiment=smoke # with overrides
+    python -m layerwise.compose --check          # exit 1 if params.yaml is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from layerwise.config import register_schema, to_config
+from layerwise.errors import UserError
+from layerwise.io import atomic_path
+
+
+def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from omegaconf import OmegaConf
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def dump(params: dict) -> str:
+    return yaml.safe_dump(params, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m layerwise.compose", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. baseline.epochs=50")
+    parser.add_argument("--check", action="store_true", help="only check params.yaml is current")
+    parser.add_argument("--output", default="params.yaml")
+    args = parser.parse_args(argv)
+    try:
+        params = compose(args.overrides)
+        to_config(params, "composed conf/")  # ranges too, before anything is written
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # Hydra's composition errors; the cause says what is wrong
+        cause = err.__cause__
+        detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
+        print(f"error: {str(err).splitlines()[0]}{detail}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    if args.check:
+        current = yaml.safe_load(out.read_text()) if out.is_file() else None
+        if current != params:
+            print(f"{out} differs from conf/: run `make params`", file=sys.stderr)
+            return 1
+        print(f"{out} is current")
+        return 0
+    with atomic_path(out) as tmp:
+        tmp.write_text(dump(params))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
