@@ -76,6 +76,15 @@ class History:
         return len(next(iter(self.curves.values()))) if self.curves else 0
 
 
+@dataclass
+class Head:
+    """An output layer taken off a model: its spec and every replica's weights."""
+
+    layer: Dense
+    kernel: np.ndarray  # [R, in, out]
+    bias: np.ndarray  # [R, out]
+
+
 @dataclass(frozen=True)
 class _Program:
     """The static part of a training program: everything that changes the graph."""
@@ -442,6 +451,95 @@ class ReplicaMLP:
             name: np.asarray(values).reshape(epochs, R) for name, values in rows.items()
         }
         return history
+
+    # -- growing, freezing and swapping heads (greedy layer-wise training) -------
+    def freeze(self, layers: Iterable[int]) -> None:
+        """Stop training the given layers (indices; negative counts from the output)."""
+        for i in layers:
+            self.trainable[i] = False
+
+    def unfreeze(self) -> None:
+        """Make every layer trainable again (fine-tuning after greedy training)."""
+        self.trainable = [True] * len(self.layers)
+
+    def output_head(self) -> Head:
+        """The output layer with every replica's weights, to be put back later."""
+        kernel, bias = self.layer_weights(len(self.layers) - 1)
+        return Head(self.layers[-1], kernel, bias)
+
+    def with_head(self, head: Head | Dense, seed: int = 0) -> ReplicaMLP:
+        """A new model: this model's hidden layers, frozen, under another output layer.
+
+        `head` is a `Head` (weights kept, e.g. a reconstruction layer taken earlier
+        with `output_head`) or a `Dense` spec (fresh weights drawn per replica from
+        `seed`). The hidden layers' weights are copied, so this model is unchanged:
+        swapping a classifier head on and back off is `model.with_head(Dense(...))`
+        followed by `model.with_head(old_head)` (or simply keeping `model`).
+        """
+        hidden = list(self.layers[:-1])
+        fan_in = hidden[-1].units if hidden else self.input_dim
+        if isinstance(head, Head):
+            layer, kernel, bias = head.layer, head.kernel, head.bias
+        else:
+            layer = head
+            rng = np.random.default_rng(seed)
+            kernel, bias = initial_weights(fan_in, [layer], self.n_replicas, rng)
+        params = self.get_weights()[:-2] + [kernel, bias]
+        model = ReplicaMLP(self.input_dim, hidden + [layer], params)
+        model.trainable = [False] * len(hidden) + [True]
+        return model
+
+    def insert_hidden(self, layer: Dense | None = None, seed: int = 0) -> ReplicaMLP:
+        """A deeper model: a new hidden layer just before the output, earlier layers frozen.
+
+        Every existing layer keeps its trained weights, the output layer included
+        (it stays trainable). Because the kept output layer already expects the
+        width of the last hidden layer, the new layer must have that width; by
+        default it copies the last hidden layer's spec (units, activation,
+        initialiser). Its kernel is drawn per replica from `seed`, its bias is zero.
+        """
+        hidden, output = list(self.layers[:-1]), self.layers[-1]
+        width = hidden[-1].units if hidden else self.input_dim
+        if layer is None:
+            if not hidden:
+                raise ValueError("insert_hidden needs a layer spec when there is no hidden layer")
+            layer = hidden[-1]
+        if layer.units != width:
+            raise ValueError(
+                f"the new hidden layer must have {width} units (the kept output layer "
+                f"expects that width), got {layer.units}"
+            )
+        rng = np.random.default_rng(seed)
+        kernel, bias = initial_weights(width, [layer], self.n_replicas, rng)
+        params = self.get_weights()
+        params = params[:-2] + [kernel, bias] + params[-2:]
+        model = ReplicaMLP(self.input_dim, hidden + [layer, output], params)
+        model.trainable = [False] * len(hidden) + [True, True]
+        return model
+
+    def gradient_norms(
+        self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
+    ) -> np.ndarray:
+        """Per replica and layer, the L2 norm of the loss gradient w.r.t. the kernel: [R, L].
+
+        The loss is each replica's mean over all of x (one full batch), as at
+        initialisation when deciding whether signal reaches the first layers.
+        """
+        program = self._program(loss)
+        kernels = [self.params[2 * i] for i in range(len(self.layers))]
+        with tf.GradientTape() as tape:
+            tape.watch(kernels)
+            total = tf.reduce_sum(
+                _per_replica_loss(
+                    self.params,
+                    tf.convert_to_tensor(x, tf.float32),
+                    tf.convert_to_tensor(y, tf.float32),
+                    program,
+                )
+            )
+        grads = tape.gradient(total, kernels)
+        # replicas do not interact, so each replica's slice is its own gradient
+        return np.stack([tf.norm(g, axis=(1, 2)).numpy() for g in grads], axis=1)
 
     # -- files -----------------------------------------------------------------
     def save(self, path) -> None:
