@@ -34,7 +34,7 @@ def test_insert_hidden_keeps_every_trained_weight(blobs_xy):
     assert [layer.units for layer in deeper.layers] == [10, 10, 3]
     assert deeper.trainable == [False, True, True]
     for old, new in ((0, 0), (1, 2)):  # the first hidden layer and the kept output layer
-        for a, b in zip(model.layer_weights(old), deeper.layer_weights(new)):
+        for a, b in zip(model.layer_weights(old), deeper.layer_weights(new), strict=True):
             np.testing.assert_array_equal(a, b)
     kernel, bias = deeper.layer_weights(1)
     assert kernel.shape == (3, 10, 10) and not np.any(bias)
@@ -79,12 +79,13 @@ def test_replicas_are_independent(blobs_xy):
     together.fit(x, y, epochs=1, optimizer=SGD, seed=0)
     grown = together.insert_hidden(seed=9)
     rng = np.random.default_rng(1)
-    orders = [rng.permuted(np.broadcast_to(np.arange(len(x)), (3, len(x))), axis=1)
-              for _ in range(2)]
+    orders = [
+        rng.permuted(np.broadcast_to(np.arange(len(x)), (3, len(x))), axis=1) for _ in range(2)
+    ]
     grown_copy = grown.select([1])
     grown.fit(x, y, epochs=2, optimizer=SGD, batch_orders=orders)
     grown_copy.fit(x, y, epochs=2, optimizer=SGD, batch_orders=[o[1:2] for o in orders])
-    for a, b in zip(grown.get_weights(), grown_copy.get_weights()):
+    for a, b in zip(grown.get_weights(), grown_copy.get_weights(), strict=True):
         np.testing.assert_allclose(a[1], b[0], rtol=1e-5, atol=1e-6)
     # each replica's new layer was drawn on its own
     kernel, _ = grown.layer_weights(1)
@@ -104,7 +105,7 @@ def test_head_swap_and_restore(blobs_xy):
     assert classifier.trainable == [False, True]
     encoder_before = classifier.layer_weights(0)
     classifier.fit(x, np.eye(3, dtype=np.float32)[np.arange(len(x)) % 3], epochs=2, optimizer=SGD)
-    for a, b in zip(encoder_before, classifier.layer_weights(0)):
+    for a, b in zip(encoder_before, classifier.layer_weights(0), strict=True):
         np.testing.assert_array_equal(a, b)
     restored = classifier.with_head(reconstruction)
     np.testing.assert_array_equal(restored.predict(x), autoencoder.predict(x))
@@ -123,3 +124,117 @@ def test_gradient_norms_shape_and_vanishing_sigmoid(blobs_xy):
     # sigmoid's gradient shrinks towards the first layer far more than relu's
     ratio = {k: np.median(v[:, 0] / v[:, -2]) for k, v in norms.items()}
     assert ratio["sigmoid"] < ratio["relu"]
+
+
+# -- stages on the smoke preset ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smoke_results(smoke_cfg, datasets, tmp_path_factory):
+    """Both greedy studies run on the smoke preset, written where the report reads them."""
+    from layerwise import baseline, greedy
+    from layerwise.io import write_csv
+
+    data = datasets[smoke_cfg.data.name]
+    base = baseline.run(smoke_cfg, data, progress=False)
+    sup = greedy.supervised(smoke_cfg, data, base.model, progress=False)
+    unsup = greedy.unsupervised(smoke_cfg, data, progress=False)
+    root = tmp_path_factory.mktemp("results")
+    for name, result in (("greedy_supervised", sup), ("greedy_unsupervised", unsup)):
+        write_csv(root / name / "replicas.csv", result.replicas)
+        write_csv(root / name / "depths.csv", result.depths)
+    return {"base": base, "supervised": sup, "unsupervised": unsup, "root": root}
+
+
+def test_supervised_smoke(smoke_cfg, smoke_results):
+    sup, base = smoke_results["supervised"], smoke_results["base"]
+    g, R = smoke_cfg.greedy.supervised, smoke_cfg.baseline.n_replicas
+    counts = sup.replicas.groupby("method")["depth"].agg(["min", "max", "count"])
+    assert counts.loc["greedy"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
+    assert counts.loc["end-to-end"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
+    assert counts.loc["greedy + fine-tune"].tolist() == [2 + g.additions] * 2 + [R]
+    # depth 2 of the greedy run is the baseline itself, untouched
+    first = sup.replicas.query("method == 'greedy' and depth == 2")["test_accuracy"].to_numpy()
+    np.testing.assert_allclose(first, base.replicas["test_accuracy"], atol=1e-6)
+    assert {"test_accuracy_low", "test_accuracy_high"} <= set(sup.depths.columns)
+    assert sup.metrics["greedy"][f"depth_{2 + g.additions}"]["test_accuracy"]["mean"] > 0
+
+
+def test_supervised_switches(smoke_cfg, smoke_results):
+    from dataclasses import replace
+
+    from layerwise import greedy
+
+    data_cfg = smoke_cfg
+    g = replace(smoke_cfg.greedy.supervised, control=False, fine_tune=False, additions=1)
+    cfg = replace(data_cfg, greedy=replace(smoke_cfg.greedy, supervised=g))
+    from layerwise import data as data_module
+
+    data = data_module.build(cfg.datasets[cfg.data.name])
+    result = greedy.supervised(cfg, data, smoke_results["base"].model, progress=False)
+    assert set(result.replicas["method"]) == {"greedy"}
+    assert sorted(result.replicas["depth"].unique()) == [2, 3]
+
+
+def test_unsupervised_smoke(smoke_cfg, smoke_results):
+    unsup = smoke_results["unsupervised"]
+    g = smoke_cfg.greedy.unsupervised
+    assert sorted(unsup.replicas["depth"].unique()) == list(range(2, 3 + g.additions))
+    assert len(unsup.replicas) == g.n_replicas * (g.additions + 1)
+    assert (unsup.replicas[["train_mse", "test_mse"]] >= 0).all().all()
+    assert unsup.replicas["test_accuracy"].between(0, 1).all()
+
+
+def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
+    from layerwise import report
+    from layerwise.report_greedy import greedy_section
+
+    assert greedy_section in report.SECTIONS
+    ctx = report.ReportContext(
+        cfg=smoke_cfg,
+        results=smoke_results["root"],
+        data=tmp_path,
+        figures=tmp_path / "figures",
+        overrides=[],
+    )
+    ctx.figures.mkdir()
+    text = greedy_section(ctx)
+    assert "*Does greedy layer-wise pretraining help these networks, and when?*" in text
+    for name in (
+        "greedy_supervised_depth.png",
+        "greedy_unsupervised_depth.png",
+        "greedy_reconstruction.png",
+    ):
+        assert (ctx.figures / name).stat().st_size > 1000
+        assert f"figures/{name}" in text
+    assert "end-to-end control" in text and "published" in text
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def test_book_defaults(book_cfg):
+    g = book_cfg.greedy
+    assert (g.supervised.additions, g.supervised.epochs) == (10, 100)
+    assert (g.unsupervised.additions, g.unsupervised.n_replicas, g.unsupervised.epochs) == (
+        5,
+        30,
+        100,
+    )
+    assert g.supervised.control and g.supervised.fine_tune
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("greedy.supervised.additions=-1", "greedy.supervised.additions = -1 is out of range"),
+        ("greedy.unsupervised.additions=-2", "greedy.unsupervised.additions = -2 is out of range"),
+        ("greedy.supervised.fine_tune_learning_rate=0", "fine_tune_learning_rate = 0"),
+    ],
+)
+def test_bad_values_are_one_clear_error(override, message):
+    from conftest import compose_config
+    from layerwise.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        compose_config("experiment=smoke", override)

@@ -90,6 +90,36 @@ class BaselineConfig:
 
 
 @dataclass
+class GreedySupervisedConfig:
+    """Supervised greedy layer-wise training from the baseline (STUDY.md 3), with controls."""
+
+    additions: int = _number(10, low=0)  # hidden layers added one at a time
+    epochs: int = _number(100, low=1)  # epochs per added layer
+    batch_size: int = _number(32, low=1)
+    control: bool = True  # same architecture at each depth, end to end, same total epochs
+    fine_tune: bool = True  # after the last addition: unfreeze all, train at a smaller rate
+    fine_tune_epochs: int = _number(100, low=1)
+    fine_tune_learning_rate: float = _number(0.001, low=0.0, low_open=True)
+
+
+@dataclass
+class GreedyUnsupervisedConfig:
+    """Greedy autoencoder pretraining, scored by a classifier head per depth (STUDY.md 3)."""
+
+    n_replicas: int = _number(30, low=1)
+    additions: int = _number(5, low=0)
+    epochs: int = _number(100, low=1)  # autoencoder epochs per depth
+    classifier_epochs: int = _number(100, low=1)  # classifier head on the frozen encoder
+    batch_size: int = _number(32, low=1)
+
+
+@dataclass
+class GreedyConfig:
+    supervised: GreedySupervisedConfig = field(default_factory=GreedySupervisedConfig)
+    unsupervised: GreedyUnsupervisedConfig = field(default_factory=GreedyUnsupervisedConfig)
+
+
+@dataclass
 class Config:
     preset: str = "book"  # the experiment/ preset this configuration came from
     seed: int = _number(0, low=0)
@@ -98,6 +128,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    greedy: GreedyConfig = field(default_factory=GreedyConfig)
 
 
 # -- checks -----------------------------------------------------------------------------

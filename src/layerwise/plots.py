@@ -96,3 +96,36 @@ def learning_curves(table: pd.DataFrame, title: str, path: str | Path,
     loss.legend(loc="upper right")
     fig.suptitle(title)
     save(fig, path)
+
+
+def depth_band(ax, table: pd.DataFrame, column: str, label: str, color, x: str = "depth") -> None:
+    """Mean per depth with its 95% band (<column>_low/_high), as a line with markers."""
+    ax.plot(table[x], table[column], marker="o", ms=3, color=color, label=label, lw=1.4)
+    if f"{column}_low" in table:
+        ax.fill_between(table[x], table[f"{column}_low"], table[f"{column}_high"],
+                        color=color, alpha=0.2)
+
+
+def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
+    """Side-by-side panels of scores against depth.
+
+    Each panel: {"title", "ylabel", "series": [(table, column, label)], optional
+    "published": {label: {depth: value}} drawn as stars, optional "logy": bool}.
+    """
+    fig, axes = figure(len(panels))
+    for ax, panel in zip(axes, panels, strict=True):
+        for i, (table, column, label) in enumerate(panel["series"]):
+            depth_band(ax, table, column, label, COLORS[i % 10])
+        for j, (label, points) in enumerate((panel.get("published") or {}).items()):
+            ax.scatter(list(points), list(points.values()), marker="*", s=70, zorder=5,
+                       color=COLORS[(len(panel["series"]) + j) % 10], edgecolor="black",
+                       lw=0.5, label=label)
+        if panel.get("logy"):
+            ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_xlabel("depth (layers with weights, output included)")
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_title(panel["title"])
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(loc="best", fontsize=7)
+    fig.suptitle(title)
+    save(fig, path)

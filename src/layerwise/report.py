@@ -136,6 +136,10 @@ def baseline_section(ctx: ReportContext) -> str:
 
 SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
 
+from layerwise import report_greedy  # noqa: E402  (it uses the helpers above)
+
+SECTIONS.append(report_greedy.greedy_section)
+
 
 def configuration_section(ctx: ReportContext) -> str:
     overrides = ", ".join(f"`{o}`" for o in ctx.overrides) if ctx.overrides else "none"

@@ -1,0 +1,300 @@
+"""The report's greedy layer-wise pretraining section, written from the stages' outputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# `report` imports this module to list its section; importing the module object (not
+# names from it) lets either module be imported first
+from layerwise import plots, published
+from layerwise import report as rp
+from layerwise.greedy import CONTROL, FINE_TUNED, GREEDY
+from layerwise.stats import summarize, within_range
+
+SCORES = ("train_accuracy", "test_accuracy", "train_mse", "test_mse")
+
+
+def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]:
+    """{depth: {score: summary over replicas}} for one method."""
+    out = {}
+    for depth, group in replicas[replicas["method"] == method].groupby("depth"):
+        out[int(depth)] = {c: summarize(group[c]) for c in SCORES if c in group}
+    return out
+
+
+def cell(s: dict) -> str:
+    return f"{rp.fmt(s['mean'])} ± {rp.fmt(s['std'])} [{rp.ci(s)}]"
+
+
+def published_cell(reference: float | None, s: dict) -> str:
+    if reference is None:
+        return "–"
+    return rp.fmt(reference) + ("" if within_range(reference, s) else " (**outside**)")
+
+
+def compare(a: dict, b: dict) -> str:
+    """'higher', 'lower' or 'overlap': a's 95% CI entirely above, below, or overlapping b's."""
+    if a["ci_low"] > b["ci_high"]:
+        return "higher"
+    if a["ci_high"] < b["ci_low"]:
+        return "lower"
+    return "overlap"
+
+
+def _depth_list(depths) -> str:
+    return ", ".join(str(d) for d in depths) if depths else "none"
+
+
+def _published_outside(refs: dict, ours: dict[int, dict], score: str) -> list[int]:
+    return [
+        d
+        for d, v in refs.get(score, {}).items()
+        if d in ours and not within_range(v, ours[d][score])
+    ]
+
+
+def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
+    out = ctx.results / "greedy_supervised"
+    replicas = pd.read_csv(out / "replicas.csv")
+    depths = pd.read_csv(out / "depths.csv")
+    greedy, control = summaries(replicas, GREEDY), summaries(replicas, CONTROL)
+    tuned = summaries(replicas, FINE_TUNED)
+    refs = published.GREEDY_SUPERVISED if book_data else {}
+    g = ctx.cfg.greedy.supervised
+    n = int(replicas["replica"].nunique())
+
+    path, link = ctx.figure("greedy_supervised_depth.png")
+    panels = []
+    for split in ("train", "test"):
+        col = f"{split}_accuracy"
+        series = [
+            (depths[depths["method"] == m], col, m)
+            for m in (GREEDY, CONTROL, FINE_TUNED)
+            if m in set(depths["method"])
+        ]
+        panels.append(
+            {
+                "title": f"{split} accuracy",
+                "ylabel": "accuracy",
+                "series": series,
+                "published": {"published (greedy)": refs[col]} if refs else None,
+            }
+        )
+    plots.depth_panels(
+        panels,
+        f"Supervised greedy layer addition on {ctx.cfg.data.name}: mean "
+        f"and 95% CI over {n} replicas",
+        path,
+    )
+
+    rows = []
+    for depth, s in greedy.items():
+        row = {
+            "depth": depth,
+            "greedy train": cell(s["train_accuracy"]),
+            "greedy test": cell(s["test_accuracy"]),
+        }
+        if control:
+            row["end-to-end test"] = (
+                cell(control[depth]["test_accuracy"]) if depth in control else "–"
+            )
+        if tuned:
+            row["fine-tuned test"] = cell(tuned[depth]["test_accuracy"]) if depth in tuned else "–"
+        if refs:
+            row["published train"] = published_cell(
+                refs["train_accuracy"].get(depth), s["train_accuracy"]
+            )
+            row["published test"] = published_cell(
+                refs["test_accuracy"].get(depth), s["test_accuracy"]
+            )
+        rows.append(row)
+
+    first, last = min(greedy), max(greedy)
+    test = {d: s["test_accuracy"] for d, s in greedy.items()}
+    best = max(test, key=lambda d: test[d]["mean"])
+    change = test[last]["mean"] - test[first]["mean"]
+    text = [
+        f"Greedy addition moves mean test accuracy from {rp.fmt(test[first]['mean'])} at depth "
+        f"{first} to {rp.fmt(test[last]['mean'])} at depth {last} ({change:+.3f}); the best mean "
+        f"is {rp.fmt(test[best]['mean'])} at depth {best}. "
+        + (
+            "The final depth's 95% CI does not overlap the baseline's: the change is larger "
+            "than replica-to-replica noise."
+            if compare(test[last], test[first]) != "overlap"
+            else "The final depth's 95% CI overlaps the baseline's: at this sample size the "
+            "added layers change nothing measurable."
+        )
+    ]
+    if control:
+        verdicts = {d: compare(test[d], control[d]["test_accuracy"]) for d in test if d in control}
+        higher = [d for d, v in verdicts.items() if v == "higher"]
+        lower = [d for d, v in verdicts.items() if v == "lower"]
+        gaps = {d: test[d]["mean"] - control[d]["test_accuracy"]["mean"] for d in verdicts}
+        widest = max(gaps, key=lambda d: abs(gaps[d]))
+        text.append(
+            f"Against the end-to-end control (each depth trained from scratch for as many "
+            f"epochs as the greedy network received in total), greedy training is higher "
+            f"beyond the CIs at depths {_depth_list(higher)}, lower at depths "
+            f"{_depth_list(lower)}, and indistinguishable at the remaining "
+            f"{len(verdicts) - len(higher) - len(lower)} of {len(verdicts)}. The largest gap "
+            f"is {gaps[widest]:+.3f} at depth {widest} (greedy minus control; control "
+            f"{rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
+            f"{rp.fmt(control[widest]['test_accuracy']['std'])})."
+        )
+    if tuned:
+        d = max(tuned)
+        t = tuned[d]["test_accuracy"]
+        verdict = compare(t, test[d])
+        text.append(
+            f"Fine-tuning all {d} layers for {g.fine_tune_epochs} epochs at learning rate "
+            f"{g.fine_tune_learning_rate} changes the final test accuracy by "
+            f"{t['mean'] - test[d]['mean']:+.3f} "
+            f"({rp.fmt(test[d]['mean'])} -> {rp.fmt(t['mean'])}); "
+            + (
+                "the CIs overlap, so the change is within noise."
+                if verdict == "overlap"
+                else f"its CI lies {verdict} than the greedy one's."
+            )
+        )
+    if refs:
+        outside = _published_outside(refs, greedy, "test_accuracy")
+        text.append(
+            f"The reference's single-run test accuracies fall outside our replicas' range at "
+            f"depths {_depth_list(outside)} (of {len(refs['test_accuracy'])})."
+        )
+    return [
+        "### Supervised: add a layer, freeze the rest, refit",
+        f"From the baseline's {n} replicas, {g.additions} hidden layers are added one at a "
+        f"time, {g.epochs} epochs each; only the new hidden layer and the kept output layer "
+        "learn. Cells: mean ± std [95% CI] over replicas.",
+        rp.table(rows),
+        rp.image(link, "supervised greedy accuracy by depth"),
+        " ".join(text),
+    ]
+
+
+def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=None) -> list[str]:
+    out = ctx.results / "greedy_unsupervised"
+    replicas = pd.read_csv(out / "replicas.csv")
+    depths = pd.read_csv(out / "depths.csv")
+    ours = summaries(replicas, "autoencoder")
+    refs = published.GREEDY_UNSUPERVISED if book_data else {}
+    g = ctx.cfg.greedy.unsupervised
+    n = int(replicas["replica"].nunique())
+
+    acc_path, acc_link = ctx.figure("greedy_unsupervised_depth.png")
+    panels = [
+        {
+            "title": f"classifier head, {split}",
+            "ylabel": "accuracy",
+            "series": [(depths, f"{split}_accuracy", "autoencoder encoder + head")],
+            "published": {"published": refs[f"{split}_accuracy"]} if refs else None,
+        }
+        for split in ("train", "test")
+    ]
+    plots.depth_panels(
+        panels,
+        f"Unsupervised (autoencoder) greedy pretraining on "
+        f"{ctx.cfg.data.name}: classifier accuracy, {n} replicas",
+        acc_path,
+    )
+    mse_path, mse_link = ctx.figure("greedy_reconstruction.png")
+    plots.depth_panels(
+        [
+            {
+                "title": "reconstruction error",
+                "ylabel": "MSE (symmetric log scale)",
+                "logy": True,
+                "series": [(depths, "train_mse", "train"), (depths, "test_mse", "test")],
+                "published": (
+                    {"published train": refs["train_mse"], "published test": refs["test_mse"]}
+                    if refs
+                    else None
+                ),
+            }
+        ],
+        f"Autoencoder reconstruction error by depth ({n} replicas)",
+        mse_path,
+    )
+
+    rows = []
+    for depth, s in ours.items():
+        row = {
+            "depth": depth,
+            "train MSE": cell(s["train_mse"]),
+            "test MSE": cell(s["test_mse"]),
+            "head train acc.": cell(s["train_accuracy"]),
+            "head test acc.": cell(s["test_accuracy"]),
+        }
+        if refs:
+            row["published test MSE"] = published_cell(refs["test_mse"].get(depth), s["test_mse"])
+            row["published test acc."] = published_cell(
+                refs["test_accuracy"].get(depth), s["test_accuracy"]
+            )
+        rows.append(row)
+
+    first, last = min(ours), max(ours)
+    mse = {d: s["test_mse"] for d, s in ours.items()}
+    acc = {d: s["test_accuracy"] for d, s in ours.items()}
+    worst = max(mse, key=lambda d: mse[d]["mean"])
+    best = max(acc, key=lambda d: acc[d]["mean"])
+    unstable = [d for d, s in mse.items() if s["max"] > 10 * max(mse[first]["mean"], 1e-3)]
+    text = [
+        f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
+        f"{mse[last]['mean']:.4f} at depth {last}; its largest mean, {mse[worst]['mean']:.4f}, "
+        f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
+        f"appear at depths {_depth_list(unstable)}.",
+        f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
+        f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
+        f"({acc[last]['mean'] - acc[first]['mean']:+.3f}, "
+        + (
+            "CIs overlapping"
+            if compare(acc[last], acc[first]) == "overlap"
+            else f"depth {last} {compare(acc[last], acc[first])} beyond the CIs"
+        )
+        + f"); the best depth is {best} ({rp.fmt(acc[best]['mean'])}).",
+    ]
+    if supervised_test:
+        shared = [d for d in acc if d in supervised_test]
+        higher = [d for d in shared if compare(supervised_test[d], acc[d]) == "higher"]
+        text.append(
+            f"Supervised greedy training is higher beyond the CIs at depths "
+            f"{_depth_list(higher)} of the {len(shared)} depths both studies reach."
+        )
+    if refs:
+        outside_mse = _published_outside(refs, ours, "test_mse")
+        outside_acc = _published_outside(refs, ours, "test_accuracy")
+        text.append(
+            "The reference read its run as a minor benefit that turns unstable past 5 layers. "
+            f"Its test MSE falls outside our replicas' range at depths {_depth_list(outside_mse)}, "
+            f"its test accuracy at depths {_depth_list(outside_acc)}."
+        )
+    return [
+        "### Unsupervised: greedy autoencoder, classifier head per depth",
+        f"{n} autoencoder replicas (input -> input, MSE) grow by {g.additions} hidden layers, "
+        f"{g.epochs} epochs per depth; at each depth a softmax head is fitted for "
+        f"{g.classifier_epochs} epochs on the frozen encoder, and the reconstruction layer "
+        "is put back for the next round.",
+        rp.table(rows),
+        rp.image(acc_link, "unsupervised greedy classifier accuracy by depth"),
+        rp.image(mse_link, "reconstruction error by depth"),
+        " ".join(text),
+    ]
+
+
+def greedy_section(ctx: rp.ReportContext) -> str:
+    book_data = ctx.cfg.data.name == "blobs"
+    parts = [
+        "## Greedy layer-wise pretraining",
+        "*Does greedy layer-wise pretraining help these networks, and when?*",
+    ]
+    supervised_test = None
+    if (ctx.results / "greedy_supervised" / "replicas.csv").is_file():
+        parts += supervised_part(ctx, book_data)
+        replicas = pd.read_csv(ctx.results / "greedy_supervised" / "replicas.csv")
+        supervised_test = {d: s["test_accuracy"] for d, s in summaries(replicas, GREEDY).items()}
+    if (ctx.results / "greedy_unsupervised" / "replicas.csv").is_file():
+        parts += unsupervised_part(ctx, book_data, supervised_test)
+    if not book_data:
+        parts.append(f"The references publish no greedy numbers for {ctx.cfg.data.name}.")
+    return "\n\n".join(parts)

@@ -1,0 +1,37 @@
+"""Stage `greedy_supervised`: grow the baseline's replicas one hidden layer at a time."""
+
+from pathlib import Path
+
+from layerwise import data, greedy
+from layerwise.cli import stage_main
+from layerwise.core import ReplicaMLP
+from layerwise.io import write_csv, write_json
+
+OUT = Path("results/greedy_supervised")
+
+
+def main(cfg, args):
+    dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
+    base = ReplicaMLP.load(Path("results/baseline/replicas.npz"))
+    result = greedy.supervised(cfg, dataset, base)
+    write_csv(OUT / "replicas.csv", result.replicas)
+    write_csv(OUT / "depths.csv", result.depths)
+    write_csv(
+        OUT / "by_depth.csv", greedy.wide_table(result.depths, ("train_accuracy", "test_accuracy"))
+    )
+    write_json(OUT / "metrics.json", result.metrics)
+
+
+def describe(cfg, args):
+    g = cfg.greedy.supervised
+    extras = [
+        name for name, on in (("end-to-end control", g.control), ("fine-tuning", g.fine_tune)) if on
+    ]
+    return (
+        f"{g.additions} greedy additions of {g.epochs} epochs from the baseline on "
+        f"{cfg.data.name}" + (f", with {' and '.join(extras)}" if extras else "")
+    )
+
+
+if __name__ == "__main__":
+    stage_main("greedy_supervised", main, describe=describe)

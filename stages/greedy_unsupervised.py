@@ -1,0 +1,35 @@
+"""Stage `greedy_unsupervised`: grow an autoencoder greedily, score a classifier head per depth."""
+
+from pathlib import Path
+
+from layerwise import data, greedy
+from layerwise.cli import stage_main
+from layerwise.io import write_csv, write_json
+
+OUT = Path("results/greedy_unsupervised")
+
+
+def main(cfg, args):
+    dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
+    result = greedy.unsupervised(cfg, dataset)
+    write_csv(OUT / "replicas.csv", result.replicas)
+    write_csv(OUT / "depths.csv", result.depths)
+    write_csv(
+        OUT / "by_depth.csv",
+        greedy.wide_table(
+            result.depths, ("train_mse", "test_mse", "train_accuracy", "test_accuracy")
+        ),
+    )
+    write_json(OUT / "metrics.json", result.metrics)
+
+
+def describe(cfg, args):
+    g = cfg.greedy.unsupervised
+    return (
+        f"{g.n_replicas} autoencoder replicas on {cfg.data.name}, {g.additions} greedy "
+        f"additions of {g.epochs} epochs, classifier head {g.classifier_epochs} epochs"
+    )
+
+
+if __name__ == "__main__":
+    stage_main("greedy_unsupervised", main, describe=describe)
