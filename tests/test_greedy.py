@@ -238,3 +238,17 @@ def test_bad_values_are_one_clear_error(override, message):
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
+
+
+def test_activations_smoke(smoke_cfg, datasets):
+    from layerwise import greedy
+
+    a = smoke_cfg.greedy.activations
+    result = greedy.activations(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
+    replicas = result.study.replicas
+    assert list(dict.fromkeys(replicas["activation"])) == a.names
+    assert set(replicas["method"]) == {"greedy", "end-to-end"}
+    assert len(replicas) == len(a.names) * 2 * (a.additions + 1) * a.n_replicas
+    grads = result.gradients
+    assert grads["layer"].max() == a.gradient_depth + 1 and (grads["gradient_norm"] > 0).all()
+    assert "gradient_ratio_first_to_last" in result.study.metrics["sigmoid"]

@@ -114,9 +114,25 @@ class GreedyUnsupervisedConfig:
 
 
 @dataclass
+class GreedyActivationsConfig:
+    """Greedy vs end-to-end per hidden activation, and gradient norms at initialisation."""
+
+    enabled: bool = True
+    names: list[str] = _list(["relu", "sigmoid", "tanh"], choices=("relu", "sigmoid", "tanh"))
+    n_replicas: int = _number(10, low=1)
+    additions: int = _number(5, low=0)
+    epochs: int = _number(100, low=1)  # for the base network and for each round
+    batch_size: int = _number(32, low=1)
+    control: bool = True
+    gradient_depth: int = _number(10, low=1)  # hidden layers of the network whose gradients
+    # are measured at initialisation
+
+
+@dataclass
 class GreedyConfig:
     supervised: GreedySupervisedConfig = field(default_factory=GreedySupervisedConfig)
     unsupervised: GreedyUnsupervisedConfig = field(default_factory=GreedyUnsupervisedConfig)
+    activations: GreedyActivationsConfig = field(default_factory=GreedyActivationsConfig)
 
 
 @dataclass

@@ -16,6 +16,7 @@ Depth counts layers with weights, the output layer included (the references'
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,8 +24,9 @@ import pandas as pd
 
 from layerwise.cli import Progress
 from layerwise.config import Config
-from layerwise.core import Dense, ReplicaMLP
+from layerwise.core import Dense, Optimizer, ReplicaMLP
 from layerwise.data import Dataset
+from layerwise.errors import UserError
 from layerwise.models import make_optimizer
 from layerwise.stats import summarize
 
@@ -103,79 +105,110 @@ def _accuracies(model: ReplicaMLP, data: Dataset) -> dict[str, np.ndarray]:
 # -- supervised ---------------------------------------------------------------------------
 
 
+def grown(
+    model: ReplicaMLP,
+    hidden: Dense,
+    additions: int,
+    fit: Callable[[ReplicaMLP, int], object],
+    seed: Callable[[int], int],
+) -> Iterator[ReplicaMLP]:
+    """The greedy procedure as a sequence: `model`, then the model after each addition.
+
+    Round k inserts `hidden` before the kept output layer (earlier hidden layers
+    frozen) and calls `fit(model, k)`. A generator, so a caller can stop early.
+    """
+    yield model
+    for k in range(1, additions + 1):
+        model = model.insert_hidden(hidden, seed=seed(k))
+        fit(model, k)
+        yield model
+
+
+def control_depths(
+    base: ReplicaMLP,
+    hidden: Dense,
+    additions: int,
+    fit: Callable[[ReplicaMLP, int], object],
+    seed: Callable[[int], int],
+) -> Iterator[ReplicaMLP]:
+    """The end-to-end control: at each depth a fresh model of that architecture, all layers
+    learning, fitted by `fit(model, k)` (k = number of added layers)."""
+    for k in range(additions + 1):
+        layers = list(base.layers[:-1]) + [hidden] * k + [base.layers[-1]]
+        model = ReplicaMLP.create(base.input_dim, layers, base.n_replicas, seed=seed(k))
+        fit(model, k)
+        yield model
+
+
+def _fitter(
+    cfg: Config,
+    data: Dataset,
+    epochs: Callable[[int], int],
+    batch_size: int,
+    stream: int,
+    optimizer: Optimizer | None = None,
+    **fit_args,
+):
+    """fit(model, k) on the training split with a seed per round."""
+    optimizer = optimizer or make_optimizer(cfg.optimizer)
+    y = data.onehot(data.y_train)
+
+    def fit(model: ReplicaMLP, k: int):
+        return model.fit(
+            data.x_train,
+            y,
+            epochs=epochs(k),
+            optimizer=optimizer,
+            batch_size=batch_size,
+            seed=_seed(cfg, stream, k),
+            **fit_args,
+        )
+
+    return fit
+
+
 def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = True) -> StudyResult:
     """Greedy supervised layer addition from the fitted baseline, plus its controls."""
     g = cfg.greedy.supervised
     if g.additions < 0:  # the schema rejects it too; the function is also called directly
-        from layerwise.errors import UserError
-
         raise UserError(f"greedy.supervised.additions = {g.additions} (allowed: >= 0)")
-    optimizer = make_optimizer(cfg.optimizer)
-    x, y = data.x_train, data.onehot(data.y_train)
-    base_epochs = cfg.baseline.epochs
-    hidden = base.layers[-2] if len(base.layers) > 1 else None
-    if hidden is None:
-        from layerwise.errors import UserError
-
+    if len(base.layers) < 2:
         raise UserError("greedy.supervised: the baseline has no hidden layer to grow from")
+    hidden = base.layers[-2]
     steps = g.additions + (g.additions + 1 if g.control else 0) + int(g.fine_tune)
     tick = Progress("greedy supervised rounds", steps) if progress else None
     done = 0
 
-    rows = _rows(GREEDY, len(base.layers), _accuracies(base, data))
-    model = base
-    for k in range(1, g.additions + 1):
-        model = model.insert_hidden(hidden, seed=_seed(cfg, 1, k))
-        model.fit(
-            x,
-            y,
-            epochs=g.epochs,
-            optimizer=optimizer,
-            batch_size=g.batch_size,
-            seed=_seed(cfg, 2, k),
-        )
-        rows += _rows(GREEDY, len(model.layers), _accuracies(model, data))
+    def step():
+        nonlocal done
         done += 1
         if tick:
             tick(done)
+
+    rows = []
+    fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, stream=2)
+    for model in grown(base, hidden, g.additions, fit, lambda k: _seed(cfg, 1, k)):
+        rows += _rows(GREEDY, len(model.layers), _accuracies(model, data))
+        if model is not base:
+            step()
 
     if g.fine_tune:
         tuned = model.select(np.arange(model.n_replicas))
         tuned.unfreeze()
-        tuned.fit(
-            x,
-            y,
-            epochs=g.fine_tune_epochs,
-            batch_size=g.batch_size,
-            optimizer=replace(optimizer, learning_rate=g.fine_tune_learning_rate),
-            seed=_seed(cfg, 3, 0),
-        )
+        optimizer = replace(make_optimizer(cfg.optimizer), learning_rate=g.fine_tune_learning_rate)
+        _fitter(cfg, data, lambda k: g.fine_tune_epochs, g.batch_size, 3, optimizer)(tuned, 0)
         rows += _rows(FINE_TUNED, len(tuned.layers), _accuracies(tuned, data))
-        done += 1
-        if tick:
-            tick(done)
+        step()
 
     if g.control:
         # the greedy network at depth d was trained for the baseline's epochs plus
         # g.epochs per added layer: the control gets that many epochs, all layers learning
-        n_base_hidden = len(base.layers) - 1
-        for k in range(0, g.additions + 1):
-            layers = list(base.layers[:-1]) + [hidden] * k + [base.layers[-1]]
-            control = ReplicaMLP.create(
-                base.input_dim, layers, base.n_replicas, seed=_seed(cfg, 4, k)
-            )
-            control.fit(
-                x,
-                y,
-                epochs=base_epochs + k * g.epochs,
-                optimizer=optimizer,
-                batch_size=g.batch_size,
-                seed=_seed(cfg, 5, k),
-            )
-            rows += _rows(CONTROL, n_base_hidden + k + 1, _accuracies(control, data))
-            done += 1
-            if tick:
-                tick(done)
+        budget = _fitter(cfg, data, lambda k: cfg.baseline.epochs + k * g.epochs, g.batch_size, 5)
+        for control in control_depths(
+            base, hidden, g.additions, budget, lambda k: _seed(cfg, 4, k)
+        ):
+            rows += _rows(CONTROL, len(control.layers), _accuracies(control, data))
+            step()
 
     replicas = pd.DataFrame(rows)
     metrics = {"dataset": cfg.data.name, "n_replicas": base.n_replicas, **_metrics(replicas)}
@@ -254,3 +287,95 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
     replicas = pd.DataFrame(rows)
     metrics = {"dataset": cfg.data.name, "n_replicas": g.n_replicas, **_metrics(replicas)}
     return StudyResult(replicas, depth_table(replicas), metrics)
+
+
+# -- activations --------------------------------------------------------------------------
+
+
+@dataclass
+class ActivationsResult:
+    study: StudyResult  # greedy and end-to-end per activation and depth
+    gradients: pd.DataFrame  # per activation, layer and replica: gradient norm at init
+
+
+def activations(cfg: Config, data: Dataset, progress: bool = True) -> ActivationsResult:
+    """Greedy vs end-to-end training per hidden activation, and gradient norms at init.
+
+    Each arm trains its own base network (the baseline's shape with that activation)
+    for `epochs`, grows it greedily and, as a control, trains each depth end to end
+    for the same total number of epochs. The gradient measurement: for a network of
+    `gradient_depth` hidden layers, freshly initialised, the norm of the loss gradient
+    with respect to each layer's kernel over the whole training split.
+    """
+    a = cfg.greedy.activations
+    width, init = cfg.model.hidden_units[-1], cfg.model.initializer
+    output = Dense(data.n_classes, "softmax", "glorot_uniform")
+    y = data.onehot(data.y_train)
+    steps = len(a.names) * (a.additions + 1) * (2 if a.control else 1)
+    tick = Progress("greedy activation rounds", steps) if progress else None
+    done, rows, gradient_rows = 0, [], []
+    for i, name in enumerate(a.names):
+        hidden = Dense(width, name, init)
+        stream = 20 + 10 * i
+        base = ReplicaMLP.create(
+            data.n_features, [hidden, output], a.n_replicas, seed=_seed(cfg, stream, 0)
+        )
+        fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, stream + 1)
+        fit(base, 0)
+        arms = [
+            (GREEDY, grown(base, hidden, a.additions, fit, lambda k, s=stream: _seed(cfg, s, k)))
+        ]
+        if a.control:
+            budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, stream + 2)
+            arms.append(
+                (
+                    CONTROL,
+                    control_depths(
+                        base, hidden, a.additions, budget, lambda k, s=stream: _seed(cfg, s + 3, k)
+                    ),
+                )
+            )
+        for method, models in arms:
+            for model in models:
+                rows += [
+                    {"activation": name, **row}
+                    for row in _rows(method, len(model.layers), _accuracies(model, data))
+                ]
+                done += 1
+                if tick:
+                    tick(done)
+        deep = ReplicaMLP.create(
+            data.n_features,
+            [hidden] * a.gradient_depth + [output],
+            a.n_replicas,
+            seed=_seed(cfg, stream + 4, 0),
+        )
+        norms = deep.gradient_norms(data.x_train, y)
+        for r in range(norms.shape[0]):
+            for layer in range(norms.shape[1]):
+                gradient_rows.append(
+                    {
+                        "activation": name,
+                        "layer": layer + 1,
+                        "replica": r,
+                        "gradient_norm": float(norms[r, layer]),
+                    }
+                )
+    replicas = pd.DataFrame(rows)
+    depths = pd.concat(
+        [
+            depth_table(group.drop(columns="activation")).assign(activation=name)
+            for name, group in replicas.groupby("activation", sort=False)
+        ],
+        ignore_index=True,
+    )
+    metrics = {"dataset": cfg.data.name, "n_replicas": a.n_replicas}
+    for name, group in replicas.groupby("activation", sort=False):
+        metrics[name] = _metrics(group.drop(columns="activation"))
+    gradients = pd.DataFrame(gradient_rows)
+    for name, group in gradients.groupby("activation", sort=False):
+        first, last = group[group.layer == 1], group[group.layer == group.layer.max()]
+        metrics[name]["gradient_ratio_first_to_last"] = float(
+            np.median(first.gradient_norm.to_numpy() / last.gradient_norm.to_numpy())
+        )
+    return ActivationsResult(StudyResult(replicas, depths, metrics), gradients)

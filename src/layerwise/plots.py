@@ -102,8 +102,9 @@ def depth_band(ax, table: pd.DataFrame, column: str, label: str, color, x: str =
     """Mean per depth with its 95% band (<column>_low/_high), as a line with markers."""
     ax.plot(table[x], table[column], marker="o", ms=3, color=color, label=label, lw=1.4)
     if f"{column}_low" in table:
-        ax.fill_between(table[x], table[f"{column}_low"], table[f"{column}_high"],
-                        color=color, alpha=0.2)
+        ax.fill_between(
+            table[x], table[f"{column}_low"], table[f"{column}_high"], color=color, alpha=0.2
+        )
 
 
 def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
@@ -117,9 +118,17 @@ def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
         for i, (table, column, label) in enumerate(panel["series"]):
             depth_band(ax, table, column, label, COLORS[i % 10])
         for j, (label, points) in enumerate((panel.get("published") or {}).items()):
-            ax.scatter(list(points), list(points.values()), marker="*", s=70, zorder=5,
-                       color=COLORS[(len(panel["series"]) + j) % 10], edgecolor="black",
-                       lw=0.5, label=label)
+            ax.scatter(
+                list(points),
+                list(points.values()),
+                marker="*",
+                s=70,
+                zorder=5,
+                color=COLORS[(len(panel["series"]) + j) % 10],
+                edgecolor="black",
+                lw=0.5,
+                label=label,
+            )
         if panel.get("logy"):
             ax.set_yscale("symlog", linthresh=1e-3)
         ax.set_xlabel("depth (layers with weights, output included)")
@@ -128,4 +137,21 @@ def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(loc="best", fontsize=7)
     fig.suptitle(title)
+    save(fig, path)
+
+
+def gradient_norms(table: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Per-layer gradient norm at initialisation, one line per activation: median over
+    replicas with the 25-75% band, on a log scale (layer 1 = first hidden layer)."""
+    fig, (ax,) = figure(1, width=5.5, height=3.4)
+    for i, (name, group) in enumerate(table.groupby("activation", sort=False)):
+        q = group.groupby("layer")["gradient_norm"].quantile([0.25, 0.5, 0.75]).unstack()
+        ax.plot(q.index, q[0.5], marker="o", ms=3, color=COLORS[i], label=name)
+        ax.fill_between(q.index, q[0.25], q[0.75], color=COLORS[i], alpha=0.2)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = first hidden; last = output)")
+    ax.set_ylabel("|dL/dW| at initialisation")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(loc="best")
+    ax.set_title(title)
     save(fig, path)
