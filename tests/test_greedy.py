@@ -252,3 +252,34 @@ def test_activations_smoke(smoke_cfg, datasets):
     grads = result.gradients
     assert grads["layer"].max() == a.gradient_depth + 1 and (grads["gradient_norm"] > 0).all()
     assert "gradient_ratio_first_to_last" in result.study.metrics["sigmoid"]
+
+
+def test_depth_selection_smoke(smoke_cfg, datasets):
+    from layerwise import greedy
+
+    d = smoke_cfg.greedy.depth_selection
+    result = greedy.depth_selection(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
+    replicas = result.replicas
+    assert set(replicas["setting"]) == {"validation", "subsample"}
+    assert len(replicas) == 2 * d.n_replicas
+    assert replicas["chosen_depth"].between(2, 2 + d.max_additions).all()
+    assert result.metrics["validation"]["test_accuracy"]["n"] == d.n_replicas
+
+
+def test_depth_search_stops_after_patience(smoke_cfg, datasets):
+    """Validation rows come from the training split; rounds stop once no replica improves."""
+    from layerwise import greedy
+
+    data = datasets[smoke_cfg.data.name]
+    rng = np.random.default_rng(0)
+    fit_index, val_index = greedy._split_rows(len(data.x_train), 2, 200, 50, rng)
+    assert not set(fit_index[0]) & set(val_index[0])
+    search = greedy.greedy_depth_search(smoke_cfg, data, fit_index, val_index, 6, 50, patience=1)
+    n_rounds = len(search["depth"]) - 1
+    val = search["validation_accuracy"]
+    assert val.shape == (n_rounds + 1, 2) and n_rounds <= 6
+    for r, depth in enumerate(search["chosen_depth"]):
+        i = depth - 2  # the base network is depth 2, round 0
+        assert val[i, r] == val[: i + 1, r].max()  # chosen = best seen so far
+        if i + 1 <= n_rounds:  # patience 1: the next round did not improve, so it stopped
+            assert val[i + 1, r] <= val[i, r]

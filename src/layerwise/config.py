@@ -129,10 +129,25 @@ class GreedyActivationsConfig:
 
 
 @dataclass
+class GreedyDepthConfig:
+    """Depth selection (the TensorFlow tutorial's settings) on validation data only."""
+
+    enabled: bool = True
+    n_replicas: int = _number(30, low=1)
+    patience: int = _number(3, low=1)  # stop after this many rounds without improvement
+    max_additions: int = _number(10, low=0)
+    epochs: int = _number(100, low=1)  # for the base network and for each round
+    batch_size: int = _number(32, low=1)
+    validation_fraction: float = _number(0.2, low=0.0, high=0.9, low_open=True)
+    subsample_fraction: float = _number(0.3, low=0.0, high=1.0, low_open=True)
+
+
+@dataclass
 class GreedyConfig:
     supervised: GreedySupervisedConfig = field(default_factory=GreedySupervisedConfig)
     unsupervised: GreedyUnsupervisedConfig = field(default_factory=GreedyUnsupervisedConfig)
     activations: GreedyActivationsConfig = field(default_factory=GreedyActivationsConfig)
+    depth_selection: GreedyDepthConfig = field(default_factory=GreedyDepthConfig)
 
 
 @dataclass

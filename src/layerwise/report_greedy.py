@@ -41,8 +41,12 @@ def compare(a: dict, b: dict) -> str:
     return "overlap"
 
 
-def _depth_list(depths) -> str:
-    return ", ".join(str(d) for d in depths) if depths else "none"
+def _at_depths(depths) -> str:
+    """'at depths 3, 5', 'at depth 3' or 'at no depth'."""
+    depths = list(depths)
+    if not depths:
+        return "at no depth"
+    return f"at depth{'s' if len(depths) > 1 else ''} {', '.join(str(d) for d in depths)}"
 
 
 def _published_outside(refs: dict, ours: dict[int, dict], score: str) -> list[int]:
@@ -134,9 +138,9 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
         text.append(
             f"Against the end-to-end control (each depth trained from scratch for as many "
             f"epochs as the greedy network received in total), greedy training is higher "
-            f"beyond the CIs at depths {_depth_list(higher)}, lower at depths "
-            f"{_depth_list(lower)}, and indistinguishable at the remaining "
-            f"{len(verdicts) - len(higher) - len(lower)} of {len(verdicts)}. The largest gap "
+            f"beyond the CIs {_at_depths(higher)}, lower {_at_depths(lower)}, and "
+            f"indistinguishable at the remaining {len(verdicts) - len(higher) - len(lower)} of "
+            f"{len(verdicts)} depths. The largest gap "
             f"is {gaps[widest]:+.3f} at depth {widest} (greedy minus control; control "
             f"{rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
             f"{rp.fmt(control[widest]['test_accuracy']['std'])})."
@@ -160,7 +164,7 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
         outside = _published_outside(refs, greedy, "test_accuracy")
         text.append(
             f"The reference's single-run test accuracies fall outside our replicas' range at "
-            f"depths {_depth_list(outside)} (of {len(refs['test_accuracy'])})."
+            f"{_at_depths(outside)} (of {len(refs['test_accuracy'])})."
         )
     return [
         "### Supervised: add a layer, freeze the rest, refit",
@@ -243,7 +247,7 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
         f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
         f"{mse[last]['mean']:.4f} at depth {last}; its largest mean, {mse[worst]['mean']:.4f}, "
         f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
-        f"appear at depths {_depth_list(unstable)}.",
+        f"appear {_at_depths(unstable)}.",
         f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
         f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
         f"({acc[last]['mean'] - acc[first]['mean']:+.3f}, "
@@ -257,17 +261,19 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
     if supervised_test:
         shared = [d for d in acc if d in supervised_test]
         higher = [d for d in shared if compare(supervised_test[d], acc[d]) == "higher"]
+        lower = [d for d in shared if compare(supervised_test[d], acc[d]) == "lower"]
         text.append(
-            f"Supervised greedy training is higher beyond the CIs at depths "
-            f"{_depth_list(higher)} of the {len(shared)} depths both studies reach."
+            f"Of the {len(shared)} depths both studies reach, the supervised greedy network's "
+            f"test accuracy is higher than the autoencoder's head beyond the CIs "
+            f"{_at_depths(higher)} and lower {_at_depths(lower)}."
         )
     if refs:
         outside_mse = _published_outside(refs, ours, "test_mse")
         outside_acc = _published_outside(refs, ours, "test_accuracy")
         text.append(
             "The reference read its run as a minor benefit that turns unstable past 5 layers. "
-            f"Its test MSE falls outside our replicas' range at depths {_depth_list(outside_mse)}, "
-            f"its test accuracy at depths {_depth_list(outside_acc)}."
+            f"Its test MSE falls outside our replicas' range {_at_depths(outside_mse)}, "
+            f"its test accuracy {_at_depths(outside_acc)}."
         )
     return [
         "### Unsupervised: greedy autoencoder, classifier head per depth",
@@ -297,6 +303,8 @@ def greedy_section(ctx: rp.ReportContext) -> str:
         parts += unsupervised_part(ctx, book_data, supervised_test)
     if (ctx.results / "greedy_activations" / "metrics.json").is_file():
         parts += activations_part(ctx)
+    if (ctx.results / "greedy_depth" / "metrics.json").is_file():
+        parts += depth_selection_part(ctx)
     if not book_data:
         parts.append(f"The references publish no greedy numbers for {ctx.cfg.data.name}.")
     return "\n\n".join(parts)
@@ -377,5 +385,56 @@ def activations_part(ctx: rp.ReportContext) -> list[str]:
         rp.table(rows),
         rp.image(link, "greedy vs end-to-end by activation"),
         rp.image(grad_link, "gradient norms at initialisation"),
+        " ".join(text),
+    ]
+
+
+def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
+    out = ctx.results / "greedy_depth"
+    metrics = rp.read_json(out / "metrics.json")
+    if not metrics.get("enabled", False):
+        return []
+    replicas = pd.read_csv(out / "replicas.csv")
+    d = ctx.cfg.greedy.depth_selection
+    path, link = ctx.figure("greedy_chosen_depth.png")
+    plots.chosen_depths(
+        replicas, f"Depth chosen on validation rows ({d.n_replicas} replicas)", path
+    )
+    labels = {
+        "validation": "early stop on a validation split",
+        "subsample": f"search on {d.subsample_fraction:.0%} of the rows, train on all",
+    }
+    rows, text = [], []
+    for setting, group in replicas.groupby("setting", sort=False):
+        chosen = summarize(group["test_accuracy"])
+        base = summarize(group["base_test_accuracy"])
+        counts = group["chosen_depth"].value_counts().sort_index()
+        mode = int(counts.idxmax())
+        rows.append(
+            {
+                "setting": labels.get(setting, setting),
+                "chosen depths (depth: replicas)": ", ".join(
+                    f"{k}: {v}" for k, v in counts.items()
+                ),
+                "test at chosen depth": cell(chosen),
+                "test at depth 2 (base)": cell(base),
+            }
+        )
+        verdict = compare(chosen, base)
+        text.append(
+            f"With {labels.get(setting, setting)}, the most common choice is depth {mode} "
+            f"({counts[mode]} of {len(group)} replicas; mean depth "
+            f"{group['chosen_depth'].mean():.1f}), and the test accuracy at the chosen depth "
+            f"is {chosen['mean'] - base['mean']:+.3f} against each replica's base network ("
+            + ("CIs overlap" if verdict == "overlap" else f"{verdict} beyond the CIs")
+            + ")."
+        )
+    return [
+        "### Depth selection without the test set",
+        f"The tutorial stops adding layers once test performance has not improved for "
+        f"{d.patience} rounds; here the rule reads a validation split ({d.validation_fraction:.0%}"
+        " of each replica's training rows, drawn per replica) and the test set is only scored.",
+        rp.table(rows),
+        rp.image(link, "chosen depth distribution"),
         " ".join(text),
     ]
