@@ -283,3 +283,67 @@ def test_depth_search_stops_after_patience(smoke_cfg, datasets):
         assert val[i, r] == val[: i + 1, r].max()  # chosen = best seen so far
         if i + 1 <= n_rounds:  # patience 1: the next round did not improve, so it stopped
             assert val[i + 1, r] <= val[i, r]
+
+
+def test_few_labels_smoke(smoke_cfg, datasets):
+    from layerwise import greedy
+
+    f = smoke_cfg.greedy.few_labels
+    data = datasets["blobs"]
+    result = greedy.few_labels(smoke_cfg, data, progress=False)
+    replicas = result.replicas
+    assert sorted(replicas["n_labelled"].unique()) == [10, len(data.x_train)]
+    assert set(replicas["method"]) == {
+        greedy.PRETRAINED_FROZEN,
+        greedy.PRETRAINED_TUNED,
+        greedy.SCRATCH,
+    }
+    assert len(replicas) == len(f.n_labelled) * 3 * f.n_replicas
+    # the pretrained network and the scratch network have the same shape
+    assert replicas.groupby("method")["depth"].nunique().eq(1).all()
+    assert replicas["depth"].iloc[0] == len(smoke_cfg.model.hidden_units) + f.pretrain_additions + 1
+
+
+def test_labelled_rows_are_distinct_per_replica():
+    from layerwise.greedy import labelled_rows
+
+    rows = labelled_rows(100, 10, 3, seed=0)
+    assert rows.shape == (3, 10) and all(len(set(r)) == 10 for r in rows)
+    assert not np.array_equal(rows[0], rows[1])
+    assert labelled_rows(100, 0, 2, seed=0).shape == (2, 100)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("greedy.few_labels.n_labelled=[]", "greedy.few_labels.n_labelled is empty"),
+        ("greedy.few_labels.n_labelled=[10,501]", "n_labelled = 501 is larger than the 500"),
+        ("greedy.few_labels.datasets=[nope]", "'nope' is not a dataset"),
+        ("greedy.depth_selection.validation_fraction=0", "validation_fraction = 0"),
+    ],
+)
+def test_bad_few_labels_and_depth_values(override, message):
+    from conftest import compose_config
+    from layerwise.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        compose_config("experiment=smoke", override)
+
+
+def test_too_many_labels_at_run_time():
+    from layerwise.errors import UserError
+    from layerwise.greedy import labelled_rows
+
+    with pytest.raises(UserError, match="larger than the 50 training rows"):
+        labelled_rows(50, 51, 2, seed=0)
+
+
+def test_fit_on_fewer_rows_than_one_batch(blobs_xy):
+    """Few-labels fits train on 10 rows with batch size 32: one short batch per epoch."""
+    x, y = blobs_xy
+    model = _base(n_replicas=2)
+    rows = np.stack([np.arange(10), np.arange(10, 20)])
+    before = model.get_weights()
+    history = model.fit(x, y, epochs=2, optimizer=SGD, train_index=rows)
+    assert history.curves["loss"].shape == (2, 2)
+    assert not np.array_equal(before[0], model.get_weights()[0])

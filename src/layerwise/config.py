@@ -143,11 +143,40 @@ class GreedyDepthConfig:
 
 
 @dataclass
+class GreedyFewLabelsConfig:
+    """Autoencoder pretraining on every training input, classifiers on n labelled rows."""
+
+    enabled: bool = True
+    datasets: list[str] = _list(["blobs", "digits"])  # keys of `datasets`, one stage each
+    n_labelled: list[int] = _list([10, 30, 100, 300, 0], low=0)  # 0 = every training row
+    n_replicas: int = _number(10, low=1)
+    pretrain_additions: int = _number(1, low=0)  # greedy autoencoder rounds before the heads
+    epochs: int = _number(100, low=1)  # autoencoder rounds and every classifier fit
+    batch_size: int = _number(32, low=1)
+
+
+def check_few_labels(cfg: Config) -> None:
+    """Every few-labels dataset exists and has at least as many training rows as asked for."""
+    f = cfg.greedy.few_labels
+    for name in f.datasets:
+        if name not in cfg.datasets:
+            raise UserError(f"greedy.few_labels.datasets: {name!r} is not a dataset "
+                            f"(allowed: {', '.join(sorted(cfg.datasets))})")
+        n_train = cfg.datasets[name].n_train
+        for n in f.n_labelled:
+            if n > n_train:
+                raise UserError(
+                    f"greedy.few_labels.n_labelled = {n} is larger than the {n_train} training "
+                    f"rows of dataset {name} (allowed: 1..{n_train}, or 0 for all)")
+
+
+@dataclass
 class GreedyConfig:
     supervised: GreedySupervisedConfig = field(default_factory=GreedySupervisedConfig)
     unsupervised: GreedyUnsupervisedConfig = field(default_factory=GreedyUnsupervisedConfig)
     activations: GreedyActivationsConfig = field(default_factory=GreedyActivationsConfig)
     depth_selection: GreedyDepthConfig = field(default_factory=GreedyDepthConfig)
+    few_labels: GreedyFewLabelsConfig = field(default_factory=GreedyFewLabelsConfig)
 
 
 @dataclass
@@ -228,6 +257,7 @@ def check_config(cfg: Config) -> Config:
 
 # Studies append cross-field rules of their own sections here.
 EXTRA_CHECKS: list = []
+EXTRA_CHECKS.append(check_few_labels)
 
 
 def register_schema() -> None:

@@ -515,3 +515,116 @@ def _selection_rows(setting: str, search: dict, trained: dict) -> list[dict]:
             }
         )
     return rows
+
+
+# -- few labels ---------------------------------------------------------------------------
+
+PRETRAINED_FROZEN = "pretrained, frozen encoder"
+PRETRAINED_TUNED = "pretrained, fine-tuned"
+SCRATCH = "supervised from scratch"
+
+
+def labelled_rows(n_rows: int, n_labelled: int, n_replicas: int, seed: int) -> np.ndarray:
+    """[R, n] distinct training rows per replica that keep their labels (0 = all rows)."""
+    if n_labelled > n_rows:
+        raise UserError(
+            f"greedy.few_labels.n_labelled = {n_labelled} is larger than the {n_rows} training "
+            f"rows (allowed: 1..{n_rows}, or 0 for all)"
+        )
+    if n_labelled == 0:
+        return np.broadcast_to(np.arange(n_rows), (n_replicas, n_rows))
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.choice(n_rows, n_labelled, replace=False) for _ in range(n_replicas)])
+
+
+def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
+    """Pretraining on every training input vs supervised training on n labels only.
+
+    The autoencoder (the model's hidden layers + `pretrain_additions` greedy rounds)
+    sees all training inputs, never a label. For each n, every replica draws n
+    labelled rows; on them are fitted (a) a softmax head on the frozen encoder,
+    (b) the same network with every layer trained from the pretrained weights, and
+    (c) a network of the same shape trained from scratch.
+    """
+    f = cfg.greedy.few_labels
+    if not f.n_labelled:
+        raise UserError("greedy.few_labels.n_labelled is empty (allowed: a list of sizes)")
+    for n in f.n_labelled:  # fail before any training
+        labelled_rows(len(data.x_train), n, 1, 0)
+    optimizer = make_optimizer(cfg.optimizer)
+    x, y = data.x_train, data.onehot(data.y_train)
+    layers = autoencoder_layers(cfg, data.n_features)
+    autoencoder = ReplicaMLP.create(data.n_features, layers, f.n_replicas, seed=_seed(cfg, 60, 0))
+
+    def fit_ae(model, k):
+        model.fit(
+            x,
+            x,
+            epochs=f.epochs,
+            optimizer=optimizer,
+            loss="mse",
+            batch_size=f.batch_size,
+            seed=_seed(cfg, 61, k),
+        )
+
+    fit_ae(autoencoder, 0)
+    # the last model of the greedy sequence is the pretrained autoencoder
+    *_, autoencoder = grown(
+        autoencoder, layers[-2], f.pretrain_additions, fit_ae, lambda k: _seed(cfg, 62, k)
+    )
+    head = Dense(data.n_classes, "softmax", "glorot_uniform")
+    tick = Progress("few-labels sizes", len(f.n_labelled)) if progress else None
+    rows = []
+    for i, n in enumerate(f.n_labelled):
+        index = labelled_rows(len(x), n, f.n_replicas, _seed(cfg, 63, i))
+        n_used = index.shape[1]
+
+        def fit(model, stream, index=index, i=i):
+            model.fit(
+                x,
+                y,
+                epochs=f.epochs,
+                optimizer=optimizer,
+                batch_size=f.batch_size,
+                train_index=index,
+                seed=_seed(cfg, stream, i),
+            )
+            return model
+
+        frozen = fit(autoencoder.with_head(head, seed=_seed(cfg, 64, i)), 65)
+        tuned = autoencoder.with_head(head, seed=_seed(cfg, 64, i))
+        tuned.unfreeze()
+        fit(tuned, 66)
+        scratch = ReplicaMLP.create(
+            data.n_features, list(tuned.layers), f.n_replicas, seed=_seed(cfg, 67, i)
+        )
+        fit(scratch, 68)
+        for method, model in (
+            (PRETRAINED_FROZEN, frozen),
+            (PRETRAINED_TUNED, tuned),
+            (SCRATCH, scratch),
+        ):
+            rows += [
+                {"n_labelled": n_used, **row}
+                for row in _rows(method, len(model.layers), _accuracies(model, data))
+            ]
+        if tick:
+            tick(i + 1)
+    replicas = pd.DataFrame(rows)
+    table = []
+    for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
+        s = summarize(group["test_accuracy"])
+        table.append(
+            {
+                "n_labelled": n,
+                "method": method,
+                "test_accuracy": s["mean"],
+                "test_accuracy_low": s["ci_low"],
+                "test_accuracy_high": s["ci_high"],
+                "test_accuracy_std": s["std"],
+            }
+        )
+    metrics: dict = {"n_replicas": f.n_replicas, "depth": len(autoencoder.layers)}
+    for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
+        metrics.setdefault(f"n_{n}", {})[method] = summarize(group["test_accuracy"])
+    return StudyResult(replicas, pd.DataFrame(table), metrics)

@@ -169,3 +169,20 @@ def chosen_depths(table: pd.DataFrame, title: str, path: str | Path) -> None:
     ax.legend(loc="best")
     ax.set_title(title)
     save(fig, path)
+
+
+def few_labels(tables: dict[str, pd.DataFrame], title: str, path: str | Path) -> None:
+    """Test accuracy against the number of labelled rows (log scale), one panel per
+    dataset, one line per method with its 95% band."""
+    fig, axes = figure(len(tables))
+    for ax, (name, table) in zip(axes, tables.items(), strict=True):
+        for i, (method, group) in enumerate(table.groupby("method", sort=False)):
+            depth_band(ax, group.sort_values("n_labelled"), "test_accuracy", method,
+                       COLORS[i], x="n_labelled")
+        ax.set_xscale("log")
+        ax.set_xlabel("labelled training rows")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(name)
+        ax.legend(loc="lower right", fontsize=7)
+    fig.suptitle(title, y=1.03)
+    save(fig, path)

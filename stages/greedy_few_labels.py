@@ -1,0 +1,48 @@
+"""Stage `greedy_few_labels@<dataset>`: autoencoder pretraining vs supervised, on n labels."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from layerwise import data, greedy
+from layerwise.cli import stage_main
+from layerwise.errors import UserError
+from layerwise.io import write_csv, write_json
+
+
+def add_arguments(parser):
+    parser.add_argument("name", help="a dataset listed in greedy.few_labels.datasets")
+
+
+def main(cfg, args):
+    out = Path("results/greedy_few_labels") / args.name
+    if not cfg.greedy.few_labels.enabled:  # outputs must exist; the report skips them
+        write_csv(out / "replicas.csv", pd.DataFrame())
+        write_csv(out / "sizes.csv", pd.DataFrame())
+        write_json(out / "metrics.json", {"enabled": False})
+        return
+    if args.name not in cfg.datasets:
+        raise UserError(f"unknown dataset {args.name!r} (allowed: {', '.join(cfg.datasets)})")
+    dataset = data.load(Path("data") / f"{args.name}.npz")
+    result = greedy.few_labels(cfg, dataset)
+    write_csv(out / "replicas.csv", result.replicas)
+    write_csv(out / "sizes.csv", result.depths)
+    write_json(out / "metrics.json", {"enabled": True, "dataset": args.name, **result.metrics})
+
+
+def describe(cfg, args):
+    f = cfg.greedy.few_labels
+    if not f.enabled:
+        return "switched off (greedy.few_labels.enabled = false)"
+    sizes = ", ".join(str(n) if n else "all" for n in f.n_labelled)
+    return f"{args.name}: {f.n_replicas} replicas, labelled rows {sizes}"
+
+
+if __name__ == "__main__":
+    stage_main(
+        "greedy_few_labels",
+        main,
+        add_arguments=add_arguments,
+        describe=describe,
+        instance=lambda args: f"greedy_few_labels@{args.name}",
+    )
