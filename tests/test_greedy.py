@@ -347,3 +347,54 @@ def test_fit_on_fewer_rows_than_one_batch(blobs_xy):
     history = model.fit(x, y, epochs=2, optimizer=SGD, train_index=rows)
     assert history.curves["loss"].shape == (2, 2)
     assert not np.array_equal(before[0], model.get_weights()[0])
+
+
+def _fake_cifar10(folder, n_train=40, n_test=20):
+    """A tiny folder in CIFAR-10's python format (pickled dicts of uint8 rows and labels)."""
+    import pickle
+
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for name, n in (
+        ("data_batch_1", n_train // 2),
+        ("data_batch_2", n_train // 2),
+        ("test_batch", n_test),
+    ):
+        batch = {
+            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            b"labels": list(rng.integers(0, 10, n)),
+        }
+        with open(folder / name, "wb") as fh:
+            pickle.dump(batch, fh)
+
+
+def test_cifar10_preset_on_a_tiny_folder(tmp_path):
+    """The tutorial's preset composes, and its greedy stage runs on CIFAR-10-format files."""
+    from conftest import compose_config
+    from layerwise import baseline, greedy
+    from layerwise import data as data_module
+
+    book = compose_config("experiment=cifar10")
+    assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
+    assert (book.greedy.supervised.epochs, book.greedy.supervised.batch_size) == (25, 250)
+    assert book.greedy.supervised.additions == 9
+    _fake_cifar10(tmp_path / "cifar")
+    cfg = compose_config(
+        "experiment=cifar10",
+        f"datasets.cifar10.source={tmp_path / 'cifar'}",
+        "datasets.cifar10.n_samples=60",
+        "datasets.cifar10.n_train=40",
+        "model.hidden_units=[16]",
+        "baseline.n_replicas=2",
+        "baseline.epochs=1",
+        "baseline.batch_size=8",
+        "greedy.supervised.additions=1",
+        "greedy.supervised.epochs=1",
+        "greedy.supervised.batch_size=8",
+        "greedy.supervised.fine_tune_epochs=1",
+    )
+    data = data_module.build(cfg.datasets["cifar10"])
+    assert data.x_train.shape == (40, 3072) and data.x_train.max() <= 1.0
+    base = baseline.run(cfg, data, progress=False)
+    result = greedy.supervised(cfg, data, base.model, progress=False)
+    assert sorted(result.replicas["depth"].unique()) == [2, 3]
