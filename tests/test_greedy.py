@@ -398,3 +398,26 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     base = baseline.run(cfg, data, progress=False)
     result = greedy.supervised(cfg, data, base.model, progress=False)
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
+
+
+def test_diverged_replicas_are_counted_not_averaged():
+    import pandas as pd
+
+    from layerwise.greedy import depth_table, finite_summary
+
+    s = finite_summary([0.1, np.nan, 0.3, np.inf])
+    assert s["n"] == 2 and s["mean"] == pytest.approx(0.2)
+    assert finite_summary([np.nan])["n"] == 0
+    table = depth_table(
+        pd.DataFrame(
+            {
+                "method": ["a"] * 3,
+                "depth": [2] * 3,
+                "replica": [0, 1, 2],
+                "train_mse": [0.1, np.nan, 0.3],
+                "diverged": [0.0, 1.0, 0.0],
+            }
+        )
+    )
+    assert table.loc[0, "train_mse"] == pytest.approx(0.2)
+    assert table.loc[0, "diverged"] == pytest.approx(1 / 3)

@@ -42,6 +42,17 @@ class StudyResult:
     metrics: dict
 
 
+def finite_summary(values) -> dict[str, float]:
+    """`summarize` over the finite values only (a diverged replica's loss is inf/NaN),
+    with `n` the number summarised; every field NaN when none is finite."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        keys = ("mean", "std", "ci_low", "ci_high", "min", "max")
+        return {**dict.fromkeys(keys, float("nan")), "n": 0}
+    return summarize(v)
+
+
 def _seed(cfg: Config, stream: int, round_: int) -> int:
     """Distinct, reproducible seeds for each purpose (stream) and round."""
     return cfg.seed * 100_003 + stream * 1_009 + round_
@@ -67,7 +78,7 @@ def depth_table(replicas: pd.DataFrame) -> pd.DataFrame:
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         row = {"method": method, "depth": depth, "n_replicas": len(group)}
         for col in scores:
-            s = summarize(group[col])
+            s = finite_summary(group[col])
             row[col] = s["mean"]
             row[f"{col}_std"] = s["std"]
             row[f"{col}_low"] = s["ci_low"]
@@ -91,7 +102,7 @@ def _metrics(replicas: pd.DataFrame) -> dict:
     metrics: dict = {}
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         metrics.setdefault(method, {})[f"depth_{depth}"] = {
-            col: {k: v for k, v in summarize(group[col]).items() if k != "n"} for col in scores
+            col: {k: v for k, v in finite_summary(group[col]).items() if k != "n"} for col in scores
         }
     return metrics
 
@@ -281,6 +292,13 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
             "test_mse": autoencoder.evaluate(data.x_test, data.x_test, "mse")["loss"],
             **classifier_head_scores(autoencoder, data, cfg, k),
         }
+        # SGD with momentum sends some initialisations' reconstruction loss to inf/NaN
+        # within an epoch or two; their encoders are meaningless, so their head scores are
+        # left out (NaN) and the count is reported instead
+        diverged = ~np.isfinite(scores["train_mse"])
+        for name in ("train_accuracy", "test_accuracy"):
+            scores[name] = np.where(diverged, np.nan, scores[name])
+        scores["diverged"] = diverged.astype(float)
         rows += _rows("autoencoder", len(autoencoder.layers), scores)
         if tick:
             tick(k + 1)

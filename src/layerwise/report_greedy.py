@@ -15,6 +15,7 @@ from layerwise.greedy import (
     PRETRAINED_FROZEN,
     PRETRAINED_TUNED,
     SCRATCH,
+    finite_summary,
 )
 from layerwise.stats import summarize, within_range
 
@@ -25,7 +26,9 @@ def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]
     """{depth: {score: summary over replicas}} for one method."""
     out = {}
     for depth, group in replicas[replicas["method"] == method].groupby("depth"):
-        out[int(depth)] = {c: summarize(group[c]) for c in SCORES if c in group}
+        out[int(depth)] = {c: finite_summary(group[c]) for c in SCORES if c in group}
+        if "diverged" in group:
+            out[int(depth)]["diverged"] = int(group["diverged"].sum())
     return out
 
 
@@ -239,6 +242,7 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
             "test MSE": cell(s["test_mse"]),
             "head train acc.": cell(s["train_accuracy"]),
             "head test acc.": cell(s["test_accuracy"]),
+            "diverged": f"{s.get('diverged', 0)} of {n}",
         }
         if refs:
             row["published test MSE"] = published_cell(refs["test_mse"].get(depth), s["test_mse"])
@@ -253,8 +257,16 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
     worst = max(mse, key=lambda d: mse[d]["mean"])
     best = max(acc, key=lambda d: acc[d]["mean"])
     unstable = [d for d, s in mse.items() if s["max"] > 10 * max(mse[first]["mean"], 1e-3)]
+    diverged = {d: s.get("diverged", 0) for d, s in ours.items()}
     text = [
-        f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
+        (
+            f"{diverged[first]} of {n} autoencoders diverged (reconstruction loss inf/NaN) "
+            f"at depth {first} and {diverged[last]} by depth {last}; they are left out of the "
+            "error and head-accuracy summaries. "
+            if diverged[last]
+            else "No autoencoder diverged. "
+        )
+        + f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
         f"{mse[last]['mean']:.4f} at depth {last}; its largest mean, {mse[worst]['mean']:.4f}, "
         f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
         f"appear {_at_depths(unstable)}.",
