@@ -42,6 +42,11 @@ def published_cell(reference: float | None, s: dict) -> str:
     return rp.fmt(reference) + ("" if within_range(reference, s) else " (**outside**)")
 
 
+def count(n: int, noun: str) -> str:
+    """'1 round', '3 rounds'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def compare(a: dict, b: dict) -> str:
     """'higher', 'lower' or 'overlap': a's 95% CI entirely above, below, or overlapping b's."""
     if a["ci_low"] > b["ci_high"]:
@@ -181,9 +186,9 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
         )
     return [
         "### Supervised: add a layer, freeze the rest, refit",
-        f"From the baseline's {n} replicas, {g.additions} hidden layers are added one at a "
-        f"time, {g.epochs} epochs each; only the new hidden layer and the kept output layer "
-        "learn. Cells: mean ± std [95% CI] over replicas.",
+        f"From the baseline's {n} replicas, {count(g.additions, 'hidden layer')} are added "
+        f"one at a time, {g.epochs} epochs each; only the new hidden layer and the kept "
+        "output layer learn. Cells: mean ± std [95% CI] over replicas.",
         rp.table(rows),
         rp.image(link, "supervised greedy accuracy by depth"),
         " ".join(text),
@@ -299,7 +304,8 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
         )
     return [
         "### Unsupervised: greedy autoencoder, classifier head per depth",
-        f"{n} autoencoder replicas (input -> input, MSE) grow by {g.additions} hidden layers, "
+        f"{n} autoencoder replicas (input -> input, MSE) grow by "
+        f"{count(g.additions, 'hidden layer')}, "
         f"{g.epochs} epochs per depth; at each depth a softmax head is fitted for "
         f"{g.classifier_epochs} epochs on the frozen encoder, and the reconstruction layer "
         "is put back for the next round.",
@@ -402,8 +408,9 @@ def activations_part(ctx: rp.ReportContext) -> list[str]:
         text.append(sentence)
     return [
         "### Activation: where vanishing gradients bite",
-        f"Each activation gets its own base network ({a.epochs} epochs), {a.additions} greedy "
-        "additions and, per depth, an end-to-end control with the same total epochs. "
+        f"Each activation gets its own base network ({a.epochs} epochs), "
+        f"{count(a.additions, 'greedy addition')} and, per depth, an end-to-end control "
+        "with the same total epochs. "
         "The gradient figure is measured on freshly initialised networks.",
         rp.table(rows),
         rp.image(link, "greedy vs end-to-end by activation"),
@@ -455,8 +462,9 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
     return [
         "### Depth selection without the test set",
         f"The tutorial stops adding layers once test performance has not improved for "
-        f"{d.patience} rounds; here the rule reads a validation split ({d.validation_fraction:.0%}"
-        " of each replica's training rows, drawn per replica) and the test set is only scored.",
+        f"{count(d.patience, 'round')}; here the rule reads a validation split "
+        f"({d.validation_fraction:.0%} of each replica's training rows, drawn per replica) "
+        "and the test set is only scored.",
         rp.table(rows),
         rp.image(link, "chosen depth distribution"),
         " ".join(text),
@@ -489,9 +497,9 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
             elif verdict == "lower":
                 hurt.append(int(n))
         text.append(
-            f"On {name}, the better pretrained arm beats the network trained from scratch on "
-            f"the same labels beyond the CIs with {_rows_list(helped)}, loses with "
-            f"{_rows_list(hurt)}, and the CIs overlap elsewhere."
+            f"On {name}, the better of the two pretrained arms is higher than the network "
+            f"trained from scratch on the same labels beyond the CIs {_budgets(helped)} and "
+            f"lower {_budgets(hurt)}; at the other label budgets the CIs overlap."
         )
     if not tables:
         return []
@@ -504,8 +512,8 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
     )
     return [
         "### Few labels: the regime where pretraining is said to help",
-        f"The autoencoder ({f.pretrain_additions} greedy round(s) beyond the base) sees every "
-        "training input and no label; each replica then draws its own labelled rows. "
+        f"The autoencoder ({count(f.pretrain_additions, 'greedy round')} beyond the base) sees "
+        "every training input and no label; each replica then draws its own labelled rows. "
         "Arms: a softmax head on the frozen encoder; the same network with every layer "
         "trained from the pretrained weights; the same shape trained from scratch. "
         "Cells: test accuracy, mean ± std [95% CI].",
@@ -515,7 +523,8 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
     ]
 
 
-def _rows_list(sizes: list[int]) -> str:
+def _budgets(sizes: list[int]) -> str:
+    """'with 10, 30 labelled rows' or 'at no label budget'."""
     if not sizes:
-        return "no label budget"
-    return f"{', '.join(map(str, sizes))} labelled rows"
+        return "at no label budget"
+    return f"with {', '.join(map(str, sizes))} labelled rows"
