@@ -249,6 +249,7 @@ def test_activations_smoke(smoke_cfg, datasets):
     assert list(dict.fromkeys(replicas["activation"])) == a.names
     assert set(replicas["method"]) == {"greedy", "end-to-end"}
     assert len(replicas) == len(a.names) * 2 * (a.additions + 1) * a.n_replicas
+    assert "sigmoid" in a.names
     grads = result.gradients
     assert grads["layer"].max() == a.gradient_depth + 1 and (grads["gradient_norm"] > 0).all()
     assert "gradient_ratio_first_to_last" in result.study.metrics["sigmoid"]
@@ -274,10 +275,10 @@ def test_depth_search_stops_after_patience(smoke_cfg, datasets):
     rng = np.random.default_rng(0)
     fit_index, val_index = greedy._split_rows(len(data.x_train), 2, 200, 50, rng)
     assert not set(fit_index[0]) & set(val_index[0])
-    search = greedy.greedy_depth_search(smoke_cfg, data, fit_index, val_index, 6, 50, patience=1)
+    search = greedy.greedy_depth_search(smoke_cfg, data, fit_index, val_index, 3, 50, patience=1)
     n_rounds = len(search["depth"]) - 1
     val = search["validation_accuracy"]
-    assert val.shape == (n_rounds + 1, 2) and n_rounds <= 6
+    assert val.shape == (n_rounds + 1, 2) and n_rounds <= 3
     for r, depth in enumerate(search["chosen_depth"]):
         i = depth - 2  # the base network is depth 2, round 0
         assert val[i, r] == val[: i + 1, r].max()  # chosen = best seen so far
@@ -421,3 +422,40 @@ def test_diverged_replicas_are_counted_not_averaged():
     )
     assert table.loc[0, "train_mse"] == pytest.approx(0.2)
     assert table.loc[0, "diverged"] == pytest.approx(1 / 3)
+
+
+def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_path, monkeypatch):
+    """enabled: false -> the stage trains nothing, its DVC outputs exist, no report part."""
+    import importlib.util
+    from pathlib import Path
+
+    from conftest import ROOT, compose_config
+    from layerwise import report
+    from layerwise.report_greedy import greedy_section
+
+    cfg = compose_config(
+        "experiment=smoke",
+        "greedy.activations.enabled=false",
+        "greedy.depth_selection.enabled=false",
+        "greedy.few_labels.enabled=false",
+    )
+    monkeypatch.chdir(tmp_path)
+    for stage, argv in (
+        ("greedy_activations", []),
+        ("greedy_depth", []),
+        ("greedy_few_labels", ["blobs"]),
+    ):
+        spec = importlib.util.spec_from_file_location(stage, ROOT / "stages" / f"{stage}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        args = type("Args", (), {"name": argv[0]} if argv else {})()
+        module.main(cfg, args)
+    assert Path("results/greedy_activations/gradients.csv").is_file()
+    assert Path("results/greedy_few_labels/blobs/sizes.csv").is_file()
+    ctx = report.ReportContext(
+        cfg=cfg, results=Path("results"), data=tmp_path, figures=tmp_path / "figures", overrides=[]
+    )
+    ctx.figures.mkdir()
+    text = greedy_section(ctx)
+    assert "### Activation" not in text and "### Depth selection" not in text
+    assert "### Few labels" not in text
