@@ -10,6 +10,12 @@ Unsupervised: an autoencoder grown the same way (input -> input, MSE); at every
 depth a softmax head is fitted on the frozen encoder to score it as a classifier,
 and the reconstruction layer is put back for the next round.
 
+Extensions, each its own stage: `activations` (relu/sigmoid/tanh arms with their
+controls, and per-layer gradient norms at initialisation), `depth_selection` (stop
+adding layers on a validation split carved from the training rows; search the depth
+on a subsample, then train it on everything) and `few_labels` (autoencoder
+pretraining on every input vs supervised training on n labelled rows).
+
 Depth counts layers with weights, the output layer included (the references'
 "model size": the baseline is depth 2).
 """
