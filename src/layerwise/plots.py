@@ -102,9 +102,10 @@ def depth_band(ax, table: pd.DataFrame, column: str, label: str, color, x: str =
     """Mean per depth with its 95% band (<column>_low/_high), as a line with markers."""
     ax.plot(table[x], table[column], marker="o", ms=3, color=color, label=label, lw=1.4)
     if f"{column}_low" in table:
-        ax.fill_between(
-            table[x], table[f"{column}_low"], table[f"{column}_high"], color=color, alpha=0.2
-        )
+        low, high = table[f"{column}_low"], table[f"{column}_high"]
+        if "accuracy" in column:  # a t-interval over few replicas can leave [0, 1]
+            low, high = low.clip(0, 1), high.clip(0, 1)
+        ax.fill_between(table[x], low, high, color=color, alpha=0.2)
 
 
 def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
