@@ -16,8 +16,19 @@ from layerwise.errors import UserError
 from layerwise.io import write_json
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
-VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "scipy",
-             "pandas", "matplotlib", "dvc", "hydra-core", "mnist1d")
+VERSIONED = (
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "dvc",
+    "hydra-core",
+    "mnist1d",
+)
 
 
 def versions() -> dict[str, str]:
@@ -44,8 +55,10 @@ class Progress:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / done * (self.total - done) if done else float("nan")
-        print(f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
-              flush=True)
+        print(
+            f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
+            flush=True,
+        )
 
 
 def stage_main(
@@ -74,8 +87,10 @@ def stage_main(
         start = time.monotonic()
         run(cfg, args)
         seconds = time.monotonic() - start
-        write_json(f"results/timing/{name}.json", {"stage": name, "wall_seconds": seconds,
-                                                   "versions": versions()})
+        write_json(
+            f"results/timing/{name}.json",
+            {"stage": name, "wall_seconds": seconds, "versions": versions()},
+        )
         print(f"== {name}: done in {seconds:.1f}s", flush=True)
     except UserError as err:
         if debug:

@@ -1,8 +1,8 @@
 """Compose conf/ into params.yaml the way `dvc exp run` does (for `dvc repro` users and tests).
 
-    python -m layerwise.compose                  # rewrite params.yaml from conf/
-    python -m layerwise.compose experiment=smoke # with overrides
-    python -m layerwise.compose --check          # exit 1 if params.yaml is stale
+python -m layerwise.compose                  # rewrite params.yaml from conf/
+python -m layerwise.compose experiment=smoke # with overrides
+python -m layerwise.compose --check          # exit 1 if params.yaml is stale
 """
 
 from __future__ import annotations
@@ -34,8 +34,11 @@ def dump(params: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m layerwise.compose", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m layerwise.compose",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. baseline.epochs=50")
     parser.add_argument("--check", action="store_true", help="only check params.yaml is current")
     parser.add_argument("--output", default="params.yaml")
