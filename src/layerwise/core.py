@@ -375,7 +375,8 @@ class ReplicaMLP:
         R = self.n_replicas
         x = tf.convert_to_tensor(x, tf.float32)
         y = tf.convert_to_tensor(y, tf.float32)
-        if train_index is None:
+        shared_sample = train_index is None
+        if shared_sample:
             train_index = np.broadcast_to(np.arange(x.shape[0]), (R, x.shape[0]))
         train_index = np.asarray(train_index, dtype=np.int64)
         if train_index.shape[0] != R:
@@ -394,7 +395,10 @@ class ReplicaMLP:
         )
         run_epoch = _epoch_function(program, hyper)
         # each replica is scored on its own training sample, and on the validation data
-        scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
+        if shared_sample:  # no per-replica copy of the data
+            scored = [(x, y)]
+        else:
+            scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
         if validation is not None:
             scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
 
