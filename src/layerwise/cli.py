@@ -61,6 +61,22 @@ class Progress:
         )
 
 
+def _overrides_note(cfg: Config) -> str:
+    """', overrides: a=1 b=2' against the preset, or '' (also when conf/ is not at hand)."""
+    from pathlib import Path
+
+    from layerwise.compose import overrides_of
+    from layerwise.config import as_dict
+
+    if not Path("conf/config.yaml").is_file():
+        return ""
+    try:
+        found = overrides_of(as_dict(cfg), cfg.preset)
+    except Exception:  # an unknown preset name: the header is no place to fail
+        return ""
+    return f"; overrides: {' '.join(found)}" if found else ""
+
+
 def stage_main(
     stage: str,
     run: Callable[[Config, argparse.Namespace], None],
@@ -83,7 +99,7 @@ def stage_main(
         cfg = load_params(args.params)
         name = instance(args) if instance else stage  # e.g. data@blobs
         what = describe(cfg, args) if describe else stage
-        print(f"== {name}: {what} (preset: {cfg.preset})", flush=True)
+        print(f"== {name}: {what} (preset: {cfg.preset}{_overrides_note(cfg)})", flush=True)
         start = time.monotonic()
         run(cfg, args)
         seconds = time.monotonic() - start

@@ -29,6 +29,22 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
+def overrides_of(params: dict, preset: str, conf_dir: str | Path = "conf") -> list[str]:
+    """`key=value` for every key where `params` differ from `preset` as conf/ composes it."""
+    expected = _flat(compose([f"experiment={preset}"], conf_dir))
+    return [f"{k}={v}" for k, v in _flat(params).items() if expected.get(k, object()) != v]
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def dump(params: dict) -> str:
     return yaml.safe_dump(params, sort_keys=False)
 

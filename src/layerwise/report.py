@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from layerwise import plots, published
-from layerwise.config import Config, as_dict, register_schema
+from layerwise.config import Config, as_dict
 from layerwise.io import atomic_path, read_json
 from layerwise.stats import within_range
 
@@ -176,29 +176,6 @@ def environment_section(ctx: ReportContext) -> str:
             table(version_rows),
         ]
     )
-
-
-def config_overrides(cfg: Config, conf_dir: Path) -> list[str]:
-    """Keys where the run's params differ from its preset as conf/ composes it."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    register_schema()
-    with initialize_config_dir(config_dir=str(conf_dir.resolve()), version_base=None):
-        preset = compose(config_name="config", overrides=[f"experiment={cfg.preset}"])
-    expected = OmegaConf.to_container(preset, resolve=True)
-    actual = as_dict(cfg)
-    return [f"{k}={v}" for k, v in _flat(actual).items() if _flat(expected).get(k) != v]
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def build(ctx: ReportContext, path: Path) -> None:
