@@ -233,8 +233,9 @@ def test_book_defaults(book_cfg):
     ],
 )
 def test_bad_values_are_one_clear_error(override, message):
-    from .conftest import compose_config
     from layerwise.errors import UserError
+
+    from .conftest import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -324,8 +325,9 @@ def test_labelled_rows_are_distinct_per_replica():
     ],
 )
 def test_bad_few_labels_and_depth_values(override, message):
-    from .conftest import compose_config
     from layerwise.errors import UserError
+
+    from .conftest import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -371,9 +373,10 @@ def _fake_cifar10(folder, n_train=40, n_test=20):
 
 def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     """The tutorial's preset composes, and its greedy stage runs on CIFAR-10-format files."""
-    from .conftest import compose_config
     from layerwise import baseline, greedy
     from layerwise import data as data_module
+
+    from .conftest import compose_config
 
     book = compose_config("experiment=cifar10")
     assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
@@ -429,9 +432,10 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
     import importlib.util
     from pathlib import Path
 
-    from .conftest import ROOT, compose_config
     from layerwise import report
     from layerwise.report_greedy import greedy_section
+
+    from .conftest import ROOT, compose_config
 
     cfg = compose_config(
         "experiment=smoke",
