@@ -597,6 +597,9 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
         autoencoder, layers[-2], f.pretrain_additions, fit_ae, lambda k: _seed(cfg, 62, k)
     )
     head = Dense(data.n_classes, "softmax", "glorot_uniform")
+    # as in the unsupervised study, a diverged autoencoder (inf/NaN loss) is no encoder:
+    # its pretrained arms are left out (NaN) and counted
+    diverged = ~np.isfinite(autoencoder.evaluate(x, x, "mse")["loss"])
     tick = Progress("few-labels sizes", len(f.n_labelled)) if progress else None
     rows = []
     for i, n in enumerate(f.n_labelled):
@@ -628,16 +631,23 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
             (PRETRAINED_TUNED, tuned),
             (SCRATCH, scratch),
         ):
+            scores = _accuracies(model, data)
+            if method != SCRATCH:
+                scores = {k: np.where(diverged, np.nan, v) for k, v in scores.items()}
             rows += [
-                {"n_labelled": n_used, **row}
-                for row in _rows(method, len(model.layers), _accuracies(model, data))
+                {
+                    "n_labelled": n_used,
+                    "autoencoder_diverged": bool(diverged[row["replica"]]),
+                    **row,
+                }
+                for row in _rows(method, len(model.layers), scores)
             ]
         if tick:
             tick(i + 1)
     replicas = pd.DataFrame(rows)
     table = []
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        s = summarize(group["test_accuracy"])
+        s = finite_summary(group["test_accuracy"])
         table.append(
             {
                 "n_labelled": n,
@@ -648,7 +658,11 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
                 "test_accuracy_std": s["std"],
             }
         )
-    metrics: dict = {"n_replicas": f.n_replicas, "depth": len(autoencoder.layers)}
+    metrics: dict = {
+        "n_replicas": f.n_replicas,
+        "depth": len(autoencoder.layers),
+        "autoencoders_diverged": int(diverged.sum()),
+    }
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        metrics.setdefault(f"n_{n}", {})[method] = summarize(group["test_accuracy"])
+        metrics.setdefault(f"n_{n}", {})[method] = finite_summary(group["test_accuracy"])
     return StudyResult(replicas, pd.DataFrame(table), metrics)

@@ -181,7 +181,7 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     if refs:
         outside = _published_outside(refs, greedy, "test_accuracy")
         text.append(
-            f"The reference's single-run test accuracies fall outside our replicas' range at "
+            f"The reference's single-run test accuracies fall outside our replicas' range "
             f"{_at_depths(outside)} (of {len(refs['test_accuracy'])})."
         )
     return [
@@ -486,7 +486,10 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         tables[name] = pd.read_csv(out / "sizes.csv")
         helped, hurt = [], []
         for n, group in replicas.groupby("n_labelled", sort=True):
-            s = {m: summarize(g["test_accuracy"]) for m, g in group.groupby("method", sort=False)}
+            s = {
+                m: finite_summary(g["test_accuracy"])
+                for m, g in group.groupby("method", sort=False)
+            }
             row = {"dataset": name, "labelled rows": int(n)}
             row.update({m: cell(v) for m, v in s.items()})
             rows.append(row)
@@ -496,6 +499,16 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
                 helped.append(int(n))
             elif verdict == "lower":
                 hurt.append(int(n))
+        n_diverged = int(
+            replicas.drop_duplicates("replica")["autoencoder_diverged"].sum()
+            if "autoencoder_diverged" in replicas
+            else 0
+        )
+        if n_diverged:
+            text.append(
+                f"On {name}, {n_diverged} of {replicas['replica'].nunique()} autoencoders "
+                "diverged (inf/NaN loss); their pretrained arms are left out."
+            )
         text.append(
             f"On {name}, the better of the two pretrained arms is higher than the network "
             f"trained from scratch on the same labels beyond the CIs {_budgets(helped)} and "
