@@ -160,14 +160,17 @@ def check_few_labels(cfg: Config) -> None:
     f = cfg.greedy.few_labels
     for name in f.datasets:
         if name not in cfg.datasets:
-            raise UserError(f"greedy.few_labels.datasets: {name!r} is not a dataset "
-                            f"(allowed: {', '.join(sorted(cfg.datasets))})")
+            raise UserError(
+                f"greedy.few_labels.datasets: {name!r} is not a dataset "
+                f"(allowed: {', '.join(sorted(cfg.datasets))})"
+            )
         n_train = cfg.datasets[name].n_train
         for n in f.n_labelled:
             if n > n_train:
                 raise UserError(
                     f"greedy.few_labels.n_labelled = {n} is larger than the {n_train} training "
-                    f"rows of dataset {name} (allowed: 1..{n_train}, or 0 for all)")
+                    f"rows of dataset {name} (allowed: 1..{n_train}, or 0 for all)"
+                )
 
 
 @dataclass

@@ -146,9 +146,17 @@ def depth_panels(panels: list[dict], title: str, path: str | Path) -> None:
             ran |= set(table["depth"])
         for j, (label, points) in enumerate((panel.get("published") or {}).items()):
             shown = {d: v for d, v in points.items() if d in ran}
-            ax.scatter(list(shown), list(shown.values()), marker="*", s=70, zorder=5,
-                       color=COLORS[(len(panel["series"]) + j) % 10], edgecolor="black",
-                       lw=0.5, label=label)
+            ax.scatter(
+                list(shown),
+                list(shown.values()),
+                marker="*",
+                s=70,
+                zorder=5,
+                color=COLORS[(len(panel["series"]) + j) % 10],
+                edgecolor="black",
+                lw=0.5,
+                label=label,
+            )
         if panel.get("logy"):
             ax.set_yscale("symlog", linthresh=1e-3)
             ax.set_ylim(bottom=0)
@@ -185,8 +193,13 @@ def chosen_depths(table: pd.DataFrame, title: str, path: str | Path) -> None:
     fig, (ax,) = figure(1, width=5, height=3.2)
     width = 0.8 / len(settings)
     for i, setting in enumerate(settings):
-        ax.bar(counts.index + (i - (len(settings) - 1) / 2) * width, counts.get(setting, 0),
-               width=width, color=COLORS[i], label=setting)
+        ax.bar(
+            counts.index + (i - (len(settings) - 1) / 2) * width,
+            counts.get(setting, 0),
+            width=width,
+            color=COLORS[i],
+            label=setting,
+        )
     ax.set_xlabel("chosen depth (layers with weights, output included)")
     ax.set_ylabel("replicas")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -201,8 +214,14 @@ def few_labels(tables: dict[str, pd.DataFrame], title: str, path: str | Path) ->
     fig, axes = figure(len(tables))
     for ax, (name, table) in zip(axes, tables.items(), strict=True):
         for i, (method, group) in enumerate(table.groupby("method", sort=False)):
-            depth_band(ax, group.sort_values("n_labelled"), "test_accuracy", method,
-                       COLORS[i], x="n_labelled")
+            depth_band(
+                ax,
+                group.sort_values("n_labelled"),
+                "test_accuracy",
+                method,
+                COLORS[i],
+                x="n_labelled",
+            )
         ax.set_xscale("log")
         ax.set_xlabel("labelled training rows")
         ax.set_ylabel("test accuracy")

@@ -8,10 +8,32 @@ BASELINE = {"train_accuracy": 0.816, "test_accuracy": 0.830}
 # Greedy layer-wise pretraining (STUDY.md 3): depth (layers with weights, output included)
 # -> published single-run number.
 GREEDY_SUPERVISED = {
-    "train_accuracy": {2: 0.816, 3: 0.834, 4: 0.836, 5: 0.830, 6: 0.848, 7: 0.830,
-                       8: 0.850, 9: 0.840, 10: 0.842, 11: 0.850, 12: 0.850},
-    "test_accuracy": {2: 0.830, 3: 0.830, 4: 0.824, 5: 0.824, 6: 0.820, 7: 0.826,
-                      8: 0.824, 9: 0.838, 10: 0.830, 11: 0.830, 12: 0.826},
+    "train_accuracy": {
+        2: 0.816,
+        3: 0.834,
+        4: 0.836,
+        5: 0.830,
+        6: 0.848,
+        7: 0.830,
+        8: 0.850,
+        9: 0.840,
+        10: 0.842,
+        11: 0.850,
+        12: 0.850,
+    },
+    "test_accuracy": {
+        2: 0.830,
+        3: 0.830,
+        4: 0.824,
+        5: 0.824,
+        6: 0.820,
+        7: 0.826,
+        8: 0.824,
+        9: 0.838,
+        10: 0.830,
+        11: 0.830,
+        12: 0.826,
+    },
 }
 GREEDY_UNSUPERVISED = {
     "train_mse": {2: 0.000, 3: 0.001, 4: 0.002, 5: 0.016, 6: 2.311, 7: 2.192},
@@ -22,6 +44,14 @@ GREEDY_UNSUPERVISED = {
 # The TensorFlow tutorial on CIFAR-10: test accuracy after round 1..10 (round 1 = one
 # hidden Dense(256) layer, each later round adds one).
 GREEDY_CIFAR10_TEST_ACCURACY = {
-    2: 0.485, 3: 0.514, 4: 0.505, 5: 0.500, 6: 0.487, 7: 0.487, 8: 0.480, 9: 0.482,
-    10: 0.479, 11: 0.479,
+    2: 0.485,
+    3: 0.514,
+    4: 0.505,
+    5: 0.500,
+    6: 0.487,
+    7: 0.487,
+    8: 0.480,
+    9: 0.482,
+    10: 0.479,
+    11: 0.479,
 }
