@@ -321,6 +321,102 @@ class ReplicaMLP:
         model.trainable = list(self.trainable)
         return model
 
+    # -- transfer: copying weights in, re-initialising, stacking ------------------
+    def copy_weights_from(
+        self, source, layers: Iterable[int] | dict[int, int] | None = None
+    ) -> None:
+        """Copy trained weights into this model's layers, for every replica.
+
+        source: a `ReplicaMLP` with one replica (copied into every replica) or
+            with as many replicas as this model (replica r from replica r), a
+            Keras model (copied into every replica), or the path of a `.keras`
+            file (read with `layerwise.io.load_keras`, so a missing or damaged
+            file is one clear UserError).
+        layers: which layers to copy: indices (layer i from the source's layer i)
+            or a mapping {this model's layer: the source's layer}, so that a model
+            with a layer inserted can still take the source's output layer.
+            Default: every layer (the architectures must then match).
+        Shapes are checked layer by layer; trainable flags are left as they are.
+        """
+        from layerwise.io import load_keras
+
+        if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+            source = load_keras(source)
+        if isinstance(source, ReplicaMLP):
+            n_source_layers = len(source.layers)
+
+            def weights_of(j):
+                kernel, bias = source.layer_weights(j)
+                if source.n_replicas == 1:
+                    return kernel[0], bias[0]
+                if source.n_replicas != self.n_replicas:
+                    raise ValueError(
+                        f"source has {source.n_replicas} replicas; expected 1 or "
+                        f"{self.n_replicas}"
+                    )
+                return kernel, bias
+        else:  # a Keras model: its Dense layers in order
+            dense = [layer for layer in source.layers if layer.get_weights()]
+            n_source_layers = len(dense)
+
+            def weights_of(j):
+                kernel, bias = dense[j].get_weights()
+                return kernel, bias
+
+        if layers is None:
+            if n_source_layers != len(self.layers):
+                raise ValueError(
+                    f"source has {n_source_layers} layers, this model {len(self.layers)}: "
+                    "name the layers to copy"
+                )
+            layers = range(len(self.layers))
+        mapping = dict(layers) if isinstance(layers, dict) else {i: i for i in layers}
+        params = self.get_weights()
+        for target, origin in mapping.items():
+            if not 0 <= origin < n_source_layers:
+                raise ValueError(f"source has no layer {origin} (it has {n_source_layers})")
+            kernel, bias = (np.asarray(w, np.float32) for w in weights_of(origin))
+            expected = params[2 * target].shape[1:]
+            if kernel.shape[-2:] != expected:
+                raise ValueError(
+                    f"layer {target} expects a kernel {expected}; source layer {origin} "
+                    f"has {kernel.shape[-2:]}"
+                )
+            params[2 * target] = np.broadcast_to(kernel, params[2 * target].shape)
+            params[2 * target + 1] = np.broadcast_to(bias, params[2 * target + 1].shape)
+        self.set_weights(params)
+
+    def reinitialize(self, layers: Iterable[int], seed: int) -> None:
+        """Fresh weights for the given layers: kernels drawn per replica from `seed`
+        with each layer's own initialiser (as `create` draws them), biases zero."""
+        rng = np.random.default_rng(seed)
+        params = self.get_weights()
+        for i in layers:
+            fan_in = self.input_dim if i == 0 else self.layers[i - 1].units
+            kernel, bias = initial_weights(fan_in, [self.layers[i]], self.n_replicas, rng)
+            params[2 * i], params[2 * i + 1] = kernel, bias
+        self.set_weights(params)
+
+    @classmethod
+    def concat(cls, models: Sequence[ReplicaMLP]) -> ReplicaMLP:
+        """One model holding every replica of `models` in order (same architecture and
+        trainable flags), so that several experiment arms train in one program."""
+        first = models[0]
+        for m in models[1:]:
+            if (m.input_dim, m.layers, m.trainable) != (
+                first.input_dim,
+                first.layers,
+                first.trainable,
+            ):
+                raise ValueError("concat needs models of one architecture and trainable pattern")
+        params = [
+            np.concatenate([m.params[j].numpy() for m in models])
+            for j in range(len(first.params))
+        ]
+        model = cls(first.input_dim, first.layers, params)
+        model.trainable = list(first.trainable)
+        return model
+
     # -- inference -------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Outputs [R, N, out] for inputs [N, in] shared by all replicas or [R, N, in]."""

@@ -1,0 +1,109 @@
+"""Transfer study: weight copying, re-initialisation and freezing in the core, the two
+stages on the smoke preset, and the bad values the issue lists."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from layerwise.core import Dense, Optimizer, ReplicaMLP
+from layerwise.errors import UserError
+from layerwise.io import save_keras
+
+LAYERS = [Dense(5, "relu", "he_uniform"), Dense(5, "relu", "he_uniform"), Dense(3, "softmax")]
+SGD = Optimizer("sgd", learning_rate=0.05)
+
+
+def _data(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def source():
+    """A one-replica source model, briefly trained so its weights are not an initialisation."""
+    model = ReplicaMLP.create(2, LAYERS, 1, seed=11)
+    model.fit(*_data(), epochs=2, optimizer=SGD, seed=3)
+    return model
+
+
+def test_copied_layers_equal_the_source_in_every_replica(source):
+    target = ReplicaMLP.create(2, LAYERS, 4, seed=5)
+    target.copy_weights_from(source, layers=[0, 1])
+    for i in (0, 1):
+        for mine, theirs in zip(target.layer_weights(i), source.layer_weights(i), strict=True):
+            np.testing.assert_array_equal(mine, np.broadcast_to(theirs, mine.shape))
+    # the layer not named keeps its own initialisation
+    assert not np.allclose(target.layer_weights(2)[0], source.layer_weights(2)[0])
+
+
+def test_copy_from_a_keras_file_and_per_replica_sources(source, tmp_path):
+    path = tmp_path / "source.keras"
+    save_keras(source.to_keras(0), path)
+    target = ReplicaMLP.create(2, LAYERS, 3, seed=5)
+    target.copy_weights_from(path)
+    for a, b in zip(target.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, np.broadcast_to(b, a.shape))
+    # R sources -> R targets: replica r from replica r
+    many = ReplicaMLP.create(2, LAYERS, 3, seed=9)
+    target.copy_weights_from(many)
+    for a, b in zip(target.get_weights(), many.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_copy_by_mapping_into_a_deeper_model(source):
+    deeper = LAYERS[:2] + [Dense(5, "relu", "he_uniform"), LAYERS[2]]
+    target = ReplicaMLP.create(2, deeper, 2, seed=1)
+    target.copy_weights_from(source, {0: 0, 1: 1, 3: 2})
+    np.testing.assert_array_equal(target.layer_weights(3)[0][1], source.layer_weights(2)[0][0])
+    with pytest.raises(ValueError, match="name the layers"):
+        target.copy_weights_from(source)
+
+
+def test_reinitialised_layers_differ_from_the_source_and_between_replicas(source):
+    target = ReplicaMLP.create(2, LAYERS, 3, seed=5)
+    target.copy_weights_from(source)
+    target.reinitialize([1, 2], seed=21)
+    np.testing.assert_array_equal(target.layer_weights(0)[0][2], source.layer_weights(0)[0][0])
+    for i in (1, 2):
+        kernel, bias = target.layer_weights(i)
+        assert not np.allclose(kernel[0], source.layer_weights(i)[0][0])
+        assert not np.allclose(kernel[0], kernel[1])  # fresh draws per replica
+        np.testing.assert_array_equal(bias, 0.0)
+    limit = np.sqrt(6.0 / 5)  # he_uniform bound for fan_in 5
+    assert np.abs(target.layer_weights(1)[0]).max() <= limit
+
+
+def test_frozen_layers_are_bit_identical_after_fit(source):
+    target = ReplicaMLP.create(2, LAYERS, 3, seed=5)
+    target.copy_weights_from(source)
+    target.trainable = [False, False, True]
+    before = target.get_weights()
+    target.fit(*_data(), epochs=3, optimizer=Optimizer("sgd", 0.05, momentum=0.9), seed=2)
+    after = target.get_weights()
+    for j in range(4):
+        np.testing.assert_array_equal(before[j], after[j])
+    assert not np.array_equal(before[4], after[4])
+
+
+def test_concat_stacks_replicas_in_order(source):
+    a = ReplicaMLP.create(2, LAYERS, 2, seed=1)
+    b = ReplicaMLP.create(2, LAYERS, 3, seed=2)
+    both = ReplicaMLP.concat([a, b])
+    assert both.n_replicas == 5
+    np.testing.assert_array_equal(both.layer_weights(0)[0][2:], b.layer_weights(0)[0])
+    b.trainable = [False, True, True]
+    with pytest.raises(ValueError, match="trainable"):
+        ReplicaMLP.concat([a, b])
+
+
+def test_missing_or_corrupt_source_file_is_a_clear_error(tmp_path):
+    target = ReplicaMLP.create(2, LAYERS, 2, seed=1)
+    with pytest.raises(UserError, match="not found"):
+        target.copy_weights_from(tmp_path / "absent.keras")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"this is not a zip archive")
+    with pytest.raises(UserError, match="not a readable .keras model"):
+        target.copy_weights_from(broken)
