@@ -93,10 +93,50 @@ def test_concat_stacks_replicas_in_order(source):
     b = ReplicaMLP.create(2, LAYERS, 3, seed=2)
     both = ReplicaMLP.concat([a, b])
     assert both.n_replicas == 5
+    assert both.trainable == [True, True, True]
     np.testing.assert_array_equal(both.layer_weights(0)[0][2:], b.layer_weights(0)[0])
-    b.trainable = [False, True, True]
-    with pytest.raises(ValueError, match="trainable"):
-        ReplicaMLP.concat([a, b])
+    with pytest.raises(ValueError, match="architecture"):
+        ReplicaMLP.concat([a, ReplicaMLP.create(2, LAYERS[1:], 1, seed=0)])
+
+
+@pytest.mark.parametrize("optimizer", [Optimizer("sgd", 0.05, momentum=0.9), Optimizer("adam")])
+def test_arms_frozen_differently_train_as_if_alone(optimizer):
+    """Stacked arms with per-replica trainable flags: frozen replicas stay bit-identical and
+    every replica ends where its own arm's fit, with the same batches, takes it."""
+    x, y = _data()
+    arms = []
+    for frozen in (0, 1, 2):
+        arm = ReplicaMLP.create(2, LAYERS, 2, seed=frozen)
+        arm.trainable = [i >= frozen for i in range(3)]
+        arms.append(arm)
+    stacked = ReplicaMLP.concat(arms)
+    assert isinstance(stacked.trainable[0], np.ndarray) and stacked.trainable[2] is True
+    rng = np.random.default_rng(4)
+    orders = [np.stack([rng.permutation(len(x)) for _ in range(6)]) for _ in range(3)]
+    before = stacked.get_weights()
+    stacked.fit(x, y, epochs=3, optimizer=optimizer, batch_orders=orders)
+    after = stacked.get_weights()
+    flags = stacked.replica_trainable()
+    for i in range(3):
+        for r in range(6):
+            same = np.array_equal(before[2 * i][r], after[2 * i][r])
+            assert same == (not flags[r, i]), (i, r)
+    for k, arm in enumerate(arms):
+        rows = slice(2 * k, 2 * k + 2)
+        arm.fit(x, y, epochs=3, optimizer=optimizer, batch_orders=[o[rows] for o in orders])
+        for mine, alone in zip(after, arm.get_weights(), strict=True):
+            np.testing.assert_allclose(mine[rows], alone, rtol=0, atol=1e-6)
+
+
+def test_per_replica_flags_survive_select_save_and_export(tmp_path):
+    arms = [ReplicaMLP.create(2, LAYERS, 1, seed=s) for s in range(2)]
+    arms[1].trainable = [False, True, True]
+    stacked = ReplicaMLP.concat(arms)
+    assert stacked.select([1]).trainable == [False, True, True]
+    stacked.save(tmp_path / "m.npz")
+    loaded = ReplicaMLP.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.replica_trainable(), stacked.replica_trainable())
+    assert stacked.to_keras(1).layers[0].trainable is False
 
 
 def test_missing_or_corrupt_source_file_is_a_clear_error(tmp_path):

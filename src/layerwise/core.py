@@ -10,7 +10,8 @@ The update rules mirror Keras 3's `SGD` and `Adam` line for line, and the
 softmax + categorical cross-entropy pair is computed from logits as Keras does;
 tests/test_core.py checks a replica against `keras.Sequential.fit` weight by weight.
 
-Seams used by the studies: per-layer `trainable` flags (freezing), `lr_schedule`
+Seams used by the studies: per-layer `trainable` flags (freezing; a flag may also be
+a boolean array over replicas, so arms frozen differently train in one program), `lr_schedule`
 (per-epoch learning rate), `keep_epochs` (weights kept at chosen epochs), and
 `layer_weights` / `set_layer_weights` to copy weights in and out.
 """
@@ -85,6 +86,7 @@ class _Program:
     loss: str
     optimizer: str
     batch_size: int
+    replica_masks: bool = False  # some layer is frozen for some replicas only
 
 
 def initial_weights(
@@ -190,7 +192,7 @@ def _epoch_function(program: _Program, hyper_items: tuple):
     trainable_ix = [j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)]
 
     @tf.function(jit_compile=True, autograph=False)
-    def run_epoch(params, slots, step, lr, x, y, order, scored):
+    def run_epoch(params, slots, step, lr, x, y, order, scored, masks):
         # XLA needs static slice sizes: the full batches run in a loop, the
         # smaller last batch (as Keras makes it) runs once after it.
         params = list(params)
@@ -207,6 +209,9 @@ def _epoch_function(program: _Program, hyper_items: tuple):
                 tape.watch(train)
                 loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program))
             grads = tape.gradient(loss, train)
+            if program.replica_masks:
+                # a zero gradient leaves a frozen replica's weights (and slots) exactly as they are
+                grads = [g * m for g, m in zip(grads, masks, strict=True)]
             train, slots = _optimizer_step(program, hyper, lr, step, train, grads, slots)
             return step + 1, train, slots
 
@@ -252,8 +257,21 @@ def _predict(params, x, activations):
     return _forward(params, x, activations)
 
 
+def _simplify_flags(flags) -> list:
+    """Trainable flags with a per-replica array collapsed to a bool where all replicas agree."""
+    out = []
+    for t in flags:
+        t = np.asarray(t, bool)
+        out.append(bool(t.all()) if t.all() or not t.any() else t.copy())
+    return out
+
+
 class ReplicaMLP:
-    """R independent replicas of one MLP architecture, trained together."""
+    """R independent replicas of one MLP architecture, trained together.
+
+    `trainable[i]` says whether layer i learns: a bool for every replica, or a boolean
+    array [R] when replicas freeze it differently (e.g. after `concat` of several arms).
+    """
 
     def __init__(self, input_dim: int, layers: Sequence[Dense], params: Sequence[np.ndarray]):
         self.input_dim = int(input_dim)
@@ -287,7 +305,8 @@ class ReplicaMLP:
             raise ValueError(f"loss {loss!r} not in {LOSSES}")
         return _Program(
             activations=tuple(layer.activation for layer in self.layers),
-            trainable=tuple(self.trainable),
+            trainable=tuple(self.layer_trainable()),
+            replica_masks=any(isinstance(t, np.ndarray) for t in self.trainable),
             loss=loss,
             optimizer=optimizer,
             batch_size=batch_size,
@@ -318,7 +337,9 @@ class ReplicaMLP:
         """A new model holding only the chosen replicas (in that order)."""
         ix = np.asarray(replicas)
         model = ReplicaMLP(self.input_dim, self.layers, [p.numpy()[ix] for p in self.params])
-        model.trainable = list(self.trainable)
+        model.trainable = _simplify_flags(
+            [t[ix] if isinstance(t, np.ndarray) else t for t in self.trainable]
+        )
         return model
 
     # -- transfer: copying weights in, re-initialising, stacking ------------------
@@ -351,8 +372,7 @@ class ReplicaMLP:
                     return kernel[0], bias[0]
                 if source.n_replicas != self.n_replicas:
                     raise ValueError(
-                        f"source has {source.n_replicas} replicas; expected 1 or "
-                        f"{self.n_replicas}"
+                        f"source has {source.n_replicas} replicas; expected 1 or {self.n_replicas}"
                     )
                 return kernel, bias
         else:  # a Keras model: its Dense layers in order
@@ -399,23 +419,33 @@ class ReplicaMLP:
 
     @classmethod
     def concat(cls, models: Sequence[ReplicaMLP]) -> ReplicaMLP:
-        """One model holding every replica of `models` in order (same architecture and
-        trainable flags), so that several experiment arms train in one program."""
+        """One model holding every replica of `models` in order (same architecture), so that
+        several experiment arms train in one program. Where the models freeze a layer
+        differently, that layer's flag becomes a boolean array over the replicas."""
         first = models[0]
         for m in models[1:]:
-            if (m.input_dim, m.layers, m.trainable) != (
-                first.input_dim,
-                first.layers,
-                first.trainable,
-            ):
-                raise ValueError("concat needs models of one architecture and trainable pattern")
+            if (m.input_dim, m.layers) != (first.input_dim, first.layers):
+                raise ValueError("concat needs models of one architecture")
         params = [
-            np.concatenate([m.params[j].numpy() for m in models])
-            for j in range(len(first.params))
+            np.concatenate([m.params[j].numpy() for m in models]) for j in range(len(first.params))
         ]
         model = cls(first.input_dim, first.layers, params)
-        model.trainable = list(first.trainable)
+        model.trainable = _simplify_flags(
+            [
+                np.concatenate([m.replica_trainable()[:, i] for m in models])
+                for i in range(len(first.layers))
+            ]
+        )
         return model
+
+    def layer_trainable(self) -> list[bool]:
+        """Per layer, whether any replica trains it."""
+        return [bool(np.any(t)) for t in self.trainable]
+
+    def replica_trainable(self) -> np.ndarray:
+        """The trainable flags spelled out per replica: a boolean array [R, layers]."""
+        R = self.n_replicas
+        return np.stack([np.broadcast_to(np.asarray(t, bool), (R,)) for t in self.trainable], 1)
 
     # -- inference -------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -466,7 +496,7 @@ class ReplicaMLP:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not any(self.trainable):
+        if not any(self.layer_trainable()):
             raise ValueError("every layer is frozen: nothing to train")
         R = self.n_replicas
         x = tf.convert_to_tensor(x, tf.float32)
@@ -499,8 +529,17 @@ class ReplicaMLP:
             scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
 
         trainable_params = [
-            self.params[j] for i, t in enumerate(self.trainable) if t for j in (2 * i, 2 * i + 1)
+            self.params[j]
+            for i, t in enumerate(self.layer_trainable())
+            if t
+            for j in (2 * i, 2 * i + 1)
         ]
+        masks = []
+        if program.replica_masks:  # one 0/1 factor per replica, shaped to broadcast
+            flags = self.replica_trainable().astype(np.float32)
+            for i, t in enumerate(self.layer_trainable()):
+                if t:
+                    masks += [tf.constant(flags[:, i, None, None]), tf.constant(flags[:, i, None])]
         if optimizer.name == "adam":  # first moments, then second moments
             slots = [tf.zeros_like(p) for p in trainable_params] * 2
         elif optimizer.momentum != 0:
@@ -524,7 +563,15 @@ class ReplicaMLP:
             )
             order = np.take_along_axis(train_index, np.asarray(positions), axis=1)
             params, slots, step, scores = run_epoch(
-                params, slots, step, tf.constant(lr, tf.float32), x, y, tf.constant(order), scored
+                params,
+                slots,
+                step,
+                tf.constant(lr, tf.float32),
+                x,
+                y,
+                tf.constant(order),
+                scored,
+                masks,
             )
             params = list(params)
             for prefix, (loss_values, score) in zip(("", "val_"), scores):
@@ -554,7 +601,7 @@ class ReplicaMLP:
                 fh,
                 input_dim=self.input_dim,
                 layers=spec,
-                trainable=np.array(self.trainable),
+                trainable=self.replica_trainable().T,
                 **arrays,
             )
 
@@ -574,7 +621,8 @@ class ReplicaMLP:
                 layers = [Dense(int(u), str(a), str(i)) for u, a, i in f["layers"]]
                 params = [f[f"p{i}"] for i in range(2 * len(layers))]
                 model = cls(int(f["input_dim"]), layers, params)
-                model.trainable = [bool(t) for t in f["trainable"]]
+                flags = np.asarray(f["trainable"], bool)  # [layers] or [layers, R]
+                model.trainable = _simplify_flags(list(flags))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise UserError(
                 f"{path}: not a readable replica file ({type(err).__name__}: "
@@ -597,7 +645,7 @@ class ReplicaMLP:
         for i, keras_layer in enumerate(model.layers):
             kernel, bias = self.layer_weights(i)
             keras_layer.set_weights([kernel[replica], bias[replica]])
-            keras_layer.trainable = self.trainable[i]
+            keras_layer.trainable = bool(self.replica_trainable()[replica, i])
         return model
 
     @classmethod
