@@ -38,8 +38,10 @@ def main(cfg, args):
 
 def describe(cfg, args):
     t = cfg.transfer
-    return (f"{len(transfer.arm_names(t))} arms x {t.repeats} repeats x "
-            f"{len(t.protocols)} protocols on {', '.join(t.cases)}, {t.epochs} epochs")
+    return (
+        f"{len(transfer.arm_names(t))} arms x {t.repeats} repeats x "
+        f"{len(t.protocols)} protocols on {', '.join(t.cases)}, {t.epochs} epochs"
+    )
 
 
 if __name__ == "__main__":

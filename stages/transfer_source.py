@@ -33,8 +33,10 @@ def main(cfg, args):
 def describe(cfg, args):
     s = cfg.transfer.source
     hidden = "-".join(map(str, s.hidden_units))
-    return (f"source MLP ({hidden} hidden) on {', '.join(s.problems)}, sgd lr {s.learning_rate}"
-            f" momentum {s.momentum}, {s.epochs} epochs")
+    return (
+        f"source MLP ({hidden} hidden) on {', '.join(s.problems)}, sgd lr {s.learning_rate}"
+        f" momentum {s.momentum}, {s.epochs} epochs"
+    )
 
 
 if __name__ == "__main__":

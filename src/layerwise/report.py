@@ -17,6 +17,7 @@ import yaml
 from layerwise import plots, published
 from layerwise.config import Config, as_dict
 from layerwise.io import atomic_path, read_json
+from layerwise.report_transfer import transfer_section
 from layerwise.stats import within_range
 
 
@@ -146,6 +147,7 @@ def baseline_section(ctx: ReportContext) -> str:
 
 
 SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
+SECTIONS.append(transfer_section)
 
 
 def configuration_section(ctx: ReportContext) -> str:

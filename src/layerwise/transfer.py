@@ -63,8 +63,14 @@ class Problem:
 def make_problem(name: str, dataset: Dataset, classes: list[int]) -> Problem:
     """The dataset's rows of `classes` (all rows for []), labels renumbered 0..k-1 in order."""
     if not classes:
-        return Problem(name, dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test,
-                       dataset.n_classes)
+        return Problem(
+            name,
+            dataset.x_train,
+            dataset.y_train,
+            dataset.x_test,
+            dataset.y_test,
+            dataset.n_classes,
+        )
     bad = [c for c in classes if c >= dataset.n_classes]
     if bad or len(set(classes)) != len(classes):
         raise UserError(
@@ -99,8 +105,9 @@ def seed_for(base: int, *tags: str) -> int:
     return int(np.random.SeedSequence(words).generate_state(1)[0])
 
 
-def _fit(model: ReplicaMLP, problem: Problem, *, epochs, batch_size, learning_rate, momentum,
-         seed) -> History:
+def _fit(
+    model: ReplicaMLP, problem: Problem, *, epochs, batch_size, learning_rate, momentum, seed
+) -> History:
     return model.fit(
         problem.x_train,
         problem.onehot(problem.y_train),
@@ -116,8 +123,15 @@ def train_sources(cfg: Config, problem: Problem, n_replicas: int, seed: int):
     """`n_replicas` independently initialised source networks fitted on `problem`."""
     s = cfg.transfer.source
     model = ReplicaMLP.create(problem.n_features, network(s, problem.n_classes), n_replicas, seed)
-    history = _fit(model, problem, epochs=s.epochs, batch_size=s.batch_size,
-                   learning_rate=s.learning_rate, momentum=s.momentum, seed=seed + 1)
+    history = _fit(
+        model,
+        problem,
+        epochs=s.epochs,
+        batch_size=s.batch_size,
+        learning_rate=s.learning_rate,
+        momentum=s.momentum,
+        seed=seed + 1,
+    )
     return model, history
 
 
@@ -128,7 +142,7 @@ def train_sources(cfg: Config, problem: Problem, n_replicas: int, seed: int):
 class SourceResult:
     models: dict[str, ReplicaMLP]  # one replica per source problem
     metrics: dict
-    curves: pd.DataFrame  # per epoch: <problem>.<train|test>_<accuracy|loss>
+    curves: pd.DataFrame  # per epoch: <problem>-<train|test>_<accuracy|loss>
 
 
 def run_source(cfg: Config, problems: dict[str, Problem]) -> SourceResult:
@@ -137,12 +151,16 @@ def run_source(cfg: Config, problems: dict[str, Problem]) -> SourceResult:
     for name in cfg.transfer.source.problems:
         model, history = train_sources(cfg, problems[name], 1, seed_for(cfg.seed, "source", name))
         models[name] = model
-        labels = {"score": "train_accuracy", "val_score": "test_accuracy",
-                  "loss": "train_loss", "val_loss": "test_loss"}
+        labels = {
+            "score": "train_accuracy",
+            "val_score": "test_accuracy",
+            "loss": "train_loss",
+            "val_loss": "test_loss",
+        }
         metrics[name] = {label: history.curves[key][-1, 0] for key, label in labels.items()}
         metrics[name]["n_classes"] = problems[name].n_classes
         for key, label in labels.items():
-            curves[f"{name}.{label}"] = history.curves[key][:, 0]
+            curves[f"{name}-{label}"] = history.curves[key][:, 0]
     return SourceResult(models, metrics, pd.DataFrame(curves))
 
 
@@ -153,8 +171,15 @@ def arm_names(t: TransferConfig) -> list[str]:
     return [STANDALONE] + [f"fixed_{k}" for k in t.frozen_layers] + list(t.extensions)
 
 
-def build_arm(arm: str, layers: list[Dense], source: ReplicaMLP, n_replicas: int, n_inputs: int,
-              seed: int, t: TransferConfig) -> ReplicaMLP:
+def build_arm(
+    arm: str,
+    layers: list[Dense],
+    source: ReplicaMLP,
+    n_replicas: int,
+    n_inputs: int,
+    seed: int,
+    t: TransferConfig,
+) -> ReplicaMLP:
     """The starting network of one arm, R replicas, with its frozen layers marked.
 
     `source` holds one replica (same-source protocol: copied into every repeat) or
@@ -185,8 +210,9 @@ def build_arm(arm: str, layers: list[Dense], source: ReplicaMLP, n_replicas: int
     raise ValueError(f"unknown arm {arm!r}")
 
 
-def check_source(source: ReplicaMLP, layers: list[Dense], n_inputs: int, t: TransferConfig,
-                 where: str) -> None:
+def check_source(
+    source: ReplicaMLP, layers: list[Dense], n_inputs: int, t: TransferConfig, where: str
+) -> None:
     """The source must fit the target network and have every layer the arms freeze."""
     n_hidden = len(source.layers) - 1
     deepest = max([*t.frozen_layers, t.reinit_keep if "reinit_top" in t.extensions else 0])
@@ -250,8 +276,9 @@ class TransferResult:
     curves: pd.DataFrame  # per case, protocol, arm and epoch: mean test accuracy and 95% band
 
 
-def run(cfg: Config, problems: dict[str, Problem], sources: dict[str, ReplicaMLP],
-        progress: bool = True) -> TransferResult:
+def run(
+    cfg: Config, problems: dict[str, Problem], sources: dict[str, ReplicaMLP], progress: bool = True
+) -> TransferResult:
     """Every case: all arms x R repeats x both protocols, arms grouped into shared fits.
 
     problems: the source problems by name and the targets by case name;
@@ -266,18 +293,21 @@ def run(cfg: Config, problems: dict[str, Problem], sources: dict[str, ReplicaMLP
     for case_name, case in t.cases.items():
         target, source_problem = problems[case_name], problems[case.source]
         layers = network(t.source, target.n_classes)
-        check_source(sources[case.source], layers, target.n_features, t,
-                     f"source model {case.source!r}")
+        check_source(
+            sources[case.source], layers, target.n_features, t, f"source model {case.source!r}"
+        )
         if source_problem.n_features != target.n_features:
-            raise UserError(f"transfer.cases.{case_name}: source and target have different "
-                            "numbers of inputs")
+            raise UserError(
+                f"transfer.cases.{case_name}: source and target have different numbers of inputs"
+            )
         case_metrics: dict = {}
         protocol_sources = {}
         if "same_source" in t.protocols:
             protocol_sources["same_source"] = sources[case.source]
         if "fresh_source" in t.protocols:
-            fresh, history = train_sources(cfg, source_problem, t.repeats,
-                                           seed_for(cfg.seed, case_name, "fresh sources"))
+            fresh, history = train_sources(
+                cfg, source_problem, t.repeats, seed_for(cfg.seed, case_name, "fresh sources")
+            )
             protocol_sources["fresh_source"] = fresh
             case_metrics["fresh_sources"] = summarize(history.curves["val_score"][-1])
             done += 1
@@ -291,15 +321,28 @@ def run(cfg: Config, problems: dict[str, Problem], sources: dict[str, ReplicaMLP
             # standalone does not depend on the protocol: it runs once, as protocol "none"
             starts = {"none": None} if arm == STANDALONE else protocol_sources
             for protocol, source in starts.items():
-                model = build_arm(arm, layers, source, t.repeats, target.n_features,
-                                  seed_for(cfg.seed, case_name, protocol, arm), t)
+                model = build_arm(
+                    arm,
+                    layers,
+                    source,
+                    t.repeats,
+                    target.n_features,
+                    seed_for(cfg.seed, case_name, protocol, arm),
+                    t,
+                )
                 groups.setdefault(model.layers, []).append((protocol, arm, model))
         outcome = {}
         for members in groups.values():
             stacked = ReplicaMLP.concat([m for _, _, m in members])
-            history = _fit(stacked, target, epochs=t.epochs, batch_size=t.batch_size,
-                           learning_rate=t.learning_rate, momentum=t.momentum,
-                           seed=seed_for(cfg.seed, case_name, *[f"{p}/{a}" for p, a, _ in members]))
+            history = _fit(
+                stacked,
+                target,
+                epochs=t.epochs,
+                batch_size=t.batch_size,
+                learning_rate=t.learning_rate,
+                momentum=t.momentum,
+                seed=seed_for(cfg.seed, case_name, *[f"{p}/{a}" for p, a, _ in members]),
+            )
             for k, (protocol, arm, _) in enumerate(members):
                 part = slice(k * t.repeats, (k + 1) * t.repeats)
                 outcome[protocol, arm] = {name: c[:, part] for name, c in history.curves.items()}
@@ -321,25 +364,44 @@ def run(cfg: Config, problems: dict[str, Problem], sources: dict[str, ReplicaMLP
                 case_metrics.setdefault(protocol, {})[arm] = entry
             else:
                 case_metrics[STANDALONE] = entry
-            rows.append(pd.DataFrame({
-                "case": case_name, "protocol": protocol, "arm": arm,
-                "repeat": np.arange(t.repeats), "train_accuracy": curves["score"][-1],
-                "test_accuracy": test, "epochs_to_reach": reach,
-            }))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "case": case_name,
+                        "protocol": protocol,
+                        "arm": arm,
+                        "repeat": np.arange(t.repeats),
+                        "train_accuracy": curves["score"][-1],
+                        "test_accuracy": test,
+                        "epochs_to_reach": reach,
+                    }
+                )
+            )
             b = band(curves["val_score"])
-            curve_rows.append(pd.DataFrame({
-                "case": case_name, "protocol": protocol, "arm": arm,
-                "epoch": np.arange(1, t.epochs + 1), "test_accuracy": b["mean"],
-                "test_accuracy_low": b["low"], "test_accuracy_high": b["high"],
-            }))
+            curve_rows.append(
+                pd.DataFrame(
+                    {
+                        "case": case_name,
+                        "protocol": protocol,
+                        "arm": arm,
+                        "epoch": np.arange(1, t.epochs + 1),
+                        "test_accuracy": b["mean"],
+                        "test_accuracy_low": b["low"],
+                        "test_accuracy_high": b["high"],
+                    }
+                )
+            )
         metrics[case_name] = case_metrics
-    return TransferResult(metrics, pd.concat(rows, ignore_index=True),
-                          pd.concat(curve_rows, ignore_index=True))
+    return TransferResult(
+        metrics, pd.concat(rows, ignore_index=True), pd.concat(curve_rows, ignore_index=True)
+    )
 
 
 def wide_curves(curves: pd.DataFrame) -> pd.DataFrame:
-    """Mean test accuracy per epoch, one column per case.protocol.arm (for `dvc plots`)."""
-    labels = curves["case"] + "." + curves["protocol"] + "." + curves["arm"]
-    wide = curves.assign(series=labels).pivot(index="epoch", columns="series",
-                                               values="test_accuracy")
+    """Mean test accuracy per epoch, one column per case-protocol-arm (for `dvc plots`; a
+    dot would read as a nested field in the plot templates)."""
+    labels = curves["case"] + "-" + curves["protocol"] + "-" + curves["arm"]
+    wide = curves.assign(series=labels).pivot(
+        index="epoch", columns="series", values="test_accuracy"
+    )
     return wide.reset_index()
