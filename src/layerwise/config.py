@@ -143,6 +143,10 @@ class TransferConfig:
     protocols: list[str] = _list(list(TRANSFER_PROTOCOLS), choices=TRANSFER_PROTOCOLS)
     reach_fraction: float = _number(0.95, low=0.0, high=1.0, low_open=True)
 
+    def arm_names(self) -> list[str]:
+        """The compared arms in reading order: standalone, fixed_k..., extensions."""
+        return ["standalone"] + [f"fixed_{k}" for k in self.frozen_layers] + list(self.extensions)
+
 
 @dataclass
 class Config:

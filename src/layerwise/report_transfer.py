@@ -62,7 +62,6 @@ def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int
     versus = entry.get("vs_standalone")
     row = {
         "arm": arm,
-        "what": _arm_note(arm, reinit_keep),
         "test accuracy mean ± std": f"{fmt(test['mean'])} ± {fmt(test['std'])}",
         "95% CI": ci(test),
         "min–max": f"{fmt(test['min'])}–{fmt(test['max'])}",
@@ -126,7 +125,8 @@ def _case_paragraph(
         overlap = _overlap(best_test, s_test)
         clauses = "; ".join(_verdict(a, e) for a, e in arms.items())
         text.append(
-            f"With the {protocol.replace('_', ' ')} protocol the best arm is **{best}** at "
+            f"With the {protocol.replace('_', ' ')} protocol the best transfer arm is "
+            f"**{best}** at "
             f"{fmt(best_test['mean'])} ± {fmt(best_test['std'])}; its 95% CI "
             f"{'overlaps' if overlap else 'does not overlap'} standalone's. Arm by arm: "
             f"{clauses}."
@@ -215,8 +215,13 @@ def transfer_section(ctx: ReportContext) -> str:
         "A single fit each, as in the reference (the fresh-source protocol below shows "
         "how much a source model varies)."
     )
+    parts.append(
+        "Arms: "
+        + "; ".join(f"**{arm}**: {_arm_note(arm, t.reinit_keep)}" for arm in t.arm_names())
+        + "."
+    )
 
-    arms_order = ["standalone"] + [f"fixed_{k}" for k in t.frozen_layers] + list(t.extensions)
+    arms_order = t.arm_names()
     for case, case_cfg in t.cases.items():
         m = metrics[case]
         reference_case = (
@@ -249,6 +254,10 @@ def transfer_section(ctx: ReportContext) -> str:
                 else None
             )
             plots.arm_boxes(ax, groups, protocol.replace("_", " "), marks)
+        low = min(ax.get_ylim()[0] for ax in axes)
+        high = max(ax.get_ylim()[1] for ax in axes)
+        for ax in axes:  # one scale, so the protocols compare at a glance
+            ax.set_ylim(low, high)
         fig.suptitle(f"{case}: test accuracy over {t.repeats} repeats per arm")
         path, link = ctx.figure(f"transfer_{case}_box.png")
         plots.save(fig, path)

@@ -23,6 +23,7 @@ one fit per architecture instead of one per arm and protocol.
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from dataclasses import dataclass
 
@@ -168,7 +169,7 @@ def run_source(cfg: Config, problems: dict[str, Problem]) -> SourceResult:
 
 
 def arm_names(t: TransferConfig) -> list[str]:
-    return [STANDALONE] + [f"fixed_{k}" for k in t.frozen_layers] + list(t.extensions)
+    return t.arm_names()
 
 
 def build_arm(
@@ -251,9 +252,12 @@ def compare_to_control(values, control) -> dict:
     P(arm > control), the probability of superiority (U / (n_arm n_control))."""
     a, b = np.asarray(values, np.float64), np.asarray(control, np.float64)
     spread = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # near-identical repeats (one shared source, frozen layers) make scipy warn about
+        # precision; the statistic is still reported, and None where it is undefined
+        warnings.simplefilter("ignore", RuntimeWarning)
         welch = stats.ttest_ind(a, b, equal_var=False)
-    mann_whitney = stats.mannwhitneyu(a, b, alternative="two-sided")
+        mann_whitney = stats.mannwhitneyu(a, b, alternative="two-sided")
 
     def finite(x):
         return float(x) if np.isfinite(x) else None
@@ -287,7 +291,7 @@ def run(
     t = cfg.transfer
     # per case: the fresh sources, standalone once, every transfer arm under every protocol
     per_case = ("fresh_source" in t.protocols) + 1 + (len(arm_names(t)) - 1) * len(t.protocols)
-    meter = Progress("networks x repeats", per_case * len(t.cases)) if progress else None
+    meter = Progress("arms x protocols trained", per_case * len(t.cases)) if progress else None
     done = 0
     metrics, rows, curve_rows = {}, [], []
     for case_name, case in t.cases.items():
