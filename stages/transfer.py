@@ -33,7 +33,8 @@ def main(cfg, args):
     write_csv(OUT / "replicas.csv", result.replicas)
     write_csv(OUT / "curves.csv", result.curves)
     write_csv(OUT / "speed.csv", transfer.wide_curves(result.curves))
-    write_json(OUT / "metrics.json", result.metrics)
+    write_json(OUT / "summary.json", result.summary)  # everything the report reads
+    write_json(OUT / "metrics.json", transfer.headline_metrics(result.summary))
 
 
 def describe(cfg, args):

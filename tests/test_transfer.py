@@ -199,9 +199,11 @@ def test_source_stage_fits_one_model_per_problem(study, forward_only):
 
 
 def test_every_arm_runs_under_both_protocols(study, forward_only):
+    from layerwise import transfer
+
     _, result = study
     t = forward_only.transfer
-    m = result.metrics["forward"]
+    m = result.summary["forward"]
     arms = t.arm_names()[1:]
     for protocol in ("same_source", "fresh_source"):
         assert list(m[protocol]) == arms or set(m[protocol]) == set(arms)
@@ -214,6 +216,13 @@ def test_every_arm_runs_under_both_protocols(study, forward_only):
     # one row per repeat: standalone once, every other arm under both protocols
     assert len(result.replicas) == t.repeats * (1 + 2 * len(arms))
     assert len(result.curves) == t.epochs * (1 + 2 * len(arms))
+    headline = transfer.headline_metrics(result.summary)["forward"]
+    assert set(headline["same_source"]["fixed_1"]) == {
+        "test_mean",
+        "test_std",
+        "epochs_to_reach",
+        "welch_p",
+    }
 
 
 def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, study):
@@ -239,7 +248,7 @@ def test_report_section_from_the_outputs(study, forward_only, tmp_path):
 
     sources, result = study
     write_json(tmp_path / "transfer_source" / "metrics.json", sources.metrics)
-    write_json(tmp_path / "transfer" / "metrics.json", result.metrics)
+    write_json(tmp_path / "transfer" / "summary.json", result.summary)
     write_csv(tmp_path / "transfer" / "replicas.csv", result.replicas)
     write_csv(tmp_path / "transfer" / "curves.csv", result.curves)
     ctx = ReportContext(forward_only, tmp_path, tmp_path, tmp_path / "figures", [])

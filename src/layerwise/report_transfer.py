@@ -177,7 +177,7 @@ def transfer_section(ctx: ReportContext) -> str:
 
     t = ctx.cfg.transfer
     out, source_out = ctx.results / "transfer", ctx.results / "transfer_source"
-    metrics = read_json(out / "metrics.json")
+    metrics = read_json(out / "summary.json")
     replicas = pd.read_csv(out / "replicas.csv")
     curves = pd.read_csv(out / "curves.csv")
     source_metrics = read_json(source_out / "metrics.json")

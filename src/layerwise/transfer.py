@@ -275,7 +275,7 @@ def compare_to_control(values, control) -> dict:
 
 @dataclass
 class TransferResult:
-    metrics: dict  # {case: {"standalone": ..., "<protocol>": {arm: ...}, "fresh_sources": ...}}
+    summary: dict  # {case: {"standalone": ..., "<protocol>": {arm: ...}, "fresh_sources": ...}}
     replicas: pd.DataFrame  # one row per case, protocol, arm and repeat
     curves: pd.DataFrame  # per case, protocol, arm and epoch: mean test accuracy and 95% band
 
@@ -293,7 +293,7 @@ def run(
     per_case = ("fresh_source" in t.protocols) + 1 + (len(arm_names(t)) - 1) * len(t.protocols)
     meter = Progress("arms x protocols trained", per_case * len(t.cases)) if progress else None
     done = 0
-    metrics, rows, curve_rows = {}, [], []
+    summary, rows, curve_rows = {}, [], []
     for case_name, case in t.cases.items():
         target, source_problem = problems[case_name], problems[case.source]
         layers = network(t.source, target.n_classes)
@@ -395,10 +395,36 @@ def run(
                     }
                 )
             )
-        metrics[case_name] = case_metrics
+        summary[case_name] = case_metrics
     return TransferResult(
-        metrics, pd.concat(rows, ignore_index=True), pd.concat(curve_rows, ignore_index=True)
+        summary, pd.concat(rows, ignore_index=True), pd.concat(curve_rows, ignore_index=True)
     )
+
+
+def headline_metrics(summary: dict) -> dict:
+    """The few numbers per arm worth a `dvc exp show` column: test accuracy mean and std,
+    the Welch p-value against standalone and the mean epochs to reach the fraction."""
+    out = {}
+    for case, m in summary.items():
+        entries = {"standalone": m["standalone"]}
+        for protocol, arms in m.items():
+            if protocol not in ("standalone", "fresh_sources"):
+                entries.update({f"{protocol}.{arm}": e for arm, e in arms.items()})
+        out[case] = {}
+        for label, e in entries.items():
+            row = {
+                "test_mean": e["test_accuracy"]["mean"],
+                "test_std": e["test_accuracy"]["std"],
+                "epochs_to_reach": e["epochs_to_reach"]["mean"],
+            }
+            if "vs_standalone" in e:
+                row["welch_p"] = e["vs_standalone"]["welch_p"]
+            node = out[case]
+            *parents, leaf = label.split(".")
+            for key in parents:
+                node = node.setdefault(key, {})
+            node[leaf] = row
+    return out
 
 
 def wide_curves(curves: pd.DataFrame) -> pd.DataFrame:
