@@ -137,8 +137,9 @@ class TransferConfig:
     learning_rate: float = _number(0.01, low=0.0, low_open=True)
     momentum: float = _number(0.0, low=0.0, high=1.0)
     frozen_layers: list[int] = _list([0, 1, 2], low=0)
-    extensions: list[str] = _list(list(TRANSFER_EXTENSIONS), choices=TRANSFER_EXTENSIONS,
-                                  nonempty=False)
+    extensions: list[str] = _list(
+        list(TRANSFER_EXTENSIONS), choices=TRANSFER_EXTENSIONS, nonempty=False
+    )
     reinit_keep: int = _number(1, low=1)  # reinit_top: source hidden layers kept (frozen)
     protocols: list[str] = _list(list(TRANSFER_PROTOCOLS), choices=TRANSFER_PROTOCOLS)
     reach_fraction: float = _number(0.95, low=0.0, high=1.0, low_open=True)

@@ -121,24 +121,48 @@ def learning_curves(
     save(fig, path)
 
 
-def arm_boxes(ax, groups: dict[str, np.ndarray], title: str,
-              marks: dict[str, float] | None = None, mark_label: str = "published mean") -> None:
+def arm_boxes(
+    ax,
+    groups: dict[str, np.ndarray],
+    title: str,
+    marks: dict[str, float] | None = None,
+    mark_label: str = "published mean",
+) -> None:
     """One box per arm (whiskers at 1.5 IQR, outliers as dots), with the repeats jittered on
     top and, where given, a reference value per arm marked with a star."""
     labels = list(groups)
-    ax.boxplot([groups[k] for k in labels], showmeans=False, widths=0.55,
-               medianprops={"color": "black"}, flierprops={"markersize": 3})
+    ax.boxplot(
+        [groups[k] for k in labels],
+        showmeans=False,
+        widths=0.55,
+        medianprops={"color": "black"},
+        flierprops={"markersize": 3},
+    )
     ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
     jitter = np.random.default_rng(0)
     for i, k in enumerate(labels, start=1):
         values = np.asarray(groups[k])
-        ax.scatter(i + jitter.uniform(-0.15, 0.15, len(values)), values, s=5, alpha=0.4,
-                   color=COLORS[(i - 1) % 10], zorder=3)
+        ax.scatter(
+            i + jitter.uniform(-0.15, 0.15, len(values)),
+            values,
+            s=5,
+            alpha=0.4,
+            color=COLORS[(i - 1) % 10],
+            zorder=3,
+        )
     shown = False
     for i, k in enumerate(labels, start=1):
         if marks and k in marks:
-            ax.scatter([i], [marks[k]], marker="*", s=110, color="crimson", edgecolor="black",
-                       zorder=5, label=None if shown else mark_label)
+            ax.scatter(
+                [i],
+                [marks[k]],
+                marker="*",
+                s=110,
+                color="crimson",
+                edgecolor="black",
+                zorder=5,
+                label=None if shown else mark_label,
+            )
             shown = True
     if shown:
         ax.legend(loc="lower left")
