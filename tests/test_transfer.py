@@ -292,3 +292,14 @@ def test_missing_or_corrupt_source_model_for_the_stage(tmp_path):
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(UserError, match="p1.keras: not a readable .keras model"):
         transfer.load_source(broken)
+
+
+def test_source_stage_reads_only_the_source_settings():
+    """Target-side changes (repeats, arms, protocols, cases) must not refit the source."""
+    import yaml
+
+    from tests.conftest import ROOT
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    assert stages["transfer_source"]["params"] == ["seed", "transfer.source"]
+    assert "results/transfer_source/models" in stages["transfer"]["deps"]
