@@ -37,7 +37,7 @@ def nll(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     Rows are renormalised first, so summed (not averaged) outputs score the same.
     """
     probs = probs / probs.sum(axis=-1, keepdims=True)
-    index = np.broadcast_to(np.asarray(labels)[:, None], (*probs.shape[:-1], 1))
+    index = np.broadcast_to(np.asarray(labels)[..., None], (*probs.shape[:-1], 1))
     picked = np.take_along_axis(probs, index, axis=-1)[..., 0]
     return -np.log(np.clip(picked, EPS, 1.0)).mean(axis=-1)
 
