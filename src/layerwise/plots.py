@@ -96,3 +96,43 @@ def learning_curves(table: pd.DataFrame, title: str, path: str | Path,
     loss.legend(loc="upper right")
     fig.suptitle(title)
     save(fig, path)
+
+
+def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Ensemble accuracy against size (mean line, 95% band over repeats) beside the single
+    members' own accuracies (dots, one per member and repeat), one colour per sweep."""
+    from layerwise.stats import band
+
+    fig, axes = figure(1, width=5.2, height=3.4)
+    ax = axes[0]
+    for i, (name, part) in enumerate(members.groupby("sweep", sort=False)):
+        color = COLORS[i % 10]
+        jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
+        ax.scatter(part["size"] + jitter, part["single_accuracy"], s=6, alpha=0.35, color=color,
+                   linewidths=0)
+        wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
+        b = band(wide.to_numpy())
+        ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
+        ax.fill_between(wide.index, b["low"], b["high"], color=color, alpha=0.2)
+    ax.scatter([], [], s=10, color="grey", label="single members (dots)")
+    ax.set_xlabel("ensemble size (first n members)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    save(fig, path)
+
+
+def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str,
+                path: str | Path) -> None:
+    """Learning rate per epoch, with the epochs where snapshots are taken marked."""
+    fig, axes = figure(1, width=6, height=2.8)
+    ax = axes[0]
+    ax.plot(schedule["epoch"], schedule["learning_rate"], color=COLORS[0], lw=1.2)
+    marked = schedule[schedule["epoch"].isin(snapshots)]
+    ax.scatter(marked["epoch"], marked["learning_rate"], color=COLORS[3], zorder=5, s=18,
+               label="snapshot taken")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    save(fig, path)

@@ -137,6 +137,15 @@ def baseline_section(ctx: ReportContext) -> str:
 SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
 
 
+def _ensembles_section(ctx: ReportContext) -> str:
+    from layerwise.report_ensembles import ensembles_section  # imports report: load late
+
+    return ensembles_section(ctx)
+
+
+SECTIONS.append(_ensembles_section)
+
+
 def configuration_section(ctx: ReportContext) -> str:
     overrides = ", ".join(f"`{o}`" for o in ctx.overrides) if ctx.overrides else "none"
     return "\n\n".join([
