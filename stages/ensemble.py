@@ -5,7 +5,6 @@ from pathlib import Path
 from layerwise import data, ensemble_methods
 from layerwise.cli import stage_main
 from layerwise.errors import UserError
-from layerwise.io import write_csv, write_json
 
 
 def add_arguments(parser):
@@ -21,11 +20,7 @@ def main(cfg, args):
     names = ensemble_methods.datasets_needed(cfg, args.method)
     datasets = {name: data.load(Path("data") / f"{name}.npz") for name in names}
     result = ensemble_methods.run(cfg, args.method, datasets)
-    out = Path("results/ensembles") / args.method
-    write_csv(out / "members.csv", result.members)
-    write_csv(out / "sweep.csv", result.sweep_table())
-    write_csv(out / "schedule.csv", result.schedule)
-    write_json(out / "metrics.json", result.metrics(cfg))
+    ensemble_methods.write_results(result, cfg, Path("results/ensembles") / args.method)
     for arm in result.arms:
         s = arm.metrics()["test_accuracy"]
         print(

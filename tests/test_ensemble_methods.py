@@ -100,3 +100,21 @@ def test_bad_values_are_refused_with_a_clear_message(override, message):
 def test_unknown_method_is_refused(smoke_cfg):
     with pytest.raises(UserError, match="unknown ensemble method 'boosting'"):
         em.run(smoke_cfg, "boosting", {})
+
+
+def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, tmp_path):
+    from layerwise.report import ReportContext
+    from layerwise.report_ensembles import ensembles_section
+
+    for method in ("horizontal_voting", "snapshot"):
+        result = em.run(smoke_cfg, method, datasets, progress=False)
+        em.write_results(result, smoke_cfg, tmp_path / "results" / "ensembles" / method)
+    ctx = ReportContext(
+        smoke_cfg, tmp_path / "results", tmp_path / "data", tmp_path / "figures", overrides=[]
+    )
+    ctx.figures.mkdir()
+    text = ensembles_section(ctx)
+    assert "*Which way of combining networks buys the most accuracy" in text
+    assert "| Snapshot ensemble" in text and "published number" in text
+    assert (ctx.figures / "ensemble_snapshot_schedule.png").is_file()
+    assert (ctx.figures / "ensemble_horizontal_voting_sweep.png").is_file()

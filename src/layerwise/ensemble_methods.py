@@ -136,7 +136,7 @@ def train_members(
         optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
         batch_size=sub.batch_size,
         seed=seed + 1,
-        on_epoch=Progress(f"{n_replicas} replicas, epochs", epochs) if progress else None,
+        on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
         **fit_args,
     )
     return model, history
@@ -145,6 +145,14 @@ def train_members(
 def predict_in_chunks(model: ReplicaMLP, x: np.ndarray, rows: int = 4000) -> np.ndarray:
     """model.predict over blocks of rows: many replicas x a large holdout stay in memory."""
     return np.concatenate([model.predict(x[i : i + rows]) for i in range(0, len(x), rows)], axis=1)
+
+
+def _progress(label: str, epochs: int, show: bool):
+    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
+    if not show:
+        return None
+    bar = Progress(label, epochs)
+    return lambda epoch: bar(epoch + 1)
 
 
 def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> ReplicaMLP:
@@ -662,7 +670,7 @@ def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, pro
         batch_size=min(sub.batch_size, n_fit),
         seed=seed + 1,
         train_index=blocks,
-        on_epoch=Progress("head epochs", sub.head_epochs) if progress else None,
+        on_epoch=_progress("head epochs", sub.head_epochs, progress),
     )
     test_features = np.stack([comb.stack_features(p) for p in test_probs])
     return head.predict(test_features)
@@ -723,6 +731,19 @@ RUNNERS: dict[str, Callable[..., MethodResult]] = {
     "stacking": stacking,
     "weight_averaging": weight_averaging,
 }
+
+
+def write_results(result: MethodResult, cfg: Config, out) -> None:
+    """The stage's outputs: metrics.json, members.csv (per repeat), sweep.csv, schedule.csv."""
+    from pathlib import Path
+
+    from layerwise.io import write_csv, write_json
+
+    out = Path(out)
+    write_csv(out / "members.csv", result.members)
+    write_csv(out / "sweep.csv", result.sweep_table())
+    write_csv(out / "schedule.csv", result.schedule)
+    write_json(out / "metrics.json", result.metrics(cfg))
 
 
 def datasets_needed(cfg: Config, method: str) -> list[str]:

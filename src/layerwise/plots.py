@@ -113,8 +113,10 @@ def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
         wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
         b = band(wide.to_numpy())
         ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
-        ax.fill_between(wide.index, b["low"], b["high"], color=color, alpha=0.2)
+        low, high = np.clip(b["low"], 0, 1), np.clip(b["high"], 0, 1)  # accuracies
+        ax.fill_between(wide.index, low, high, color=color, alpha=0.2)
     ax.scatter([], [], s=10, color="grey", label="single members (dots)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("ensemble size (first n members)")
     ax.set_ylabel("test accuracy")
     ax.legend(loc="lower right")
