@@ -127,35 +127,40 @@ def weight_grid(n_members: int, step: float = 0.1) -> np.ndarray:
 
 
 def score_weights(
-    probs: np.ndarray, labels: np.ndarray, weights: np.ndarray, chunk: int = 8192
+    probs: np.ndarray, labels: np.ndarray, weights: np.ndarray, chunk: int = 2048
 ) -> np.ndarray:
     """Accuracy of every weight vector: probs [M, N, C], weights [V, M] -> [V].
 
     Where all members predict the same class, every convex combination predicts it
-    too, so only the contested rows are scored per vector: one matrix product per
-    class and chunk ([V, M] @ [M, N_contested]).
+    too, so only the contested rows are scored per vector. A row is right when the
+    true class's weighted score beats every other class's: with the margins
+    D_c = p_c - p_true precomputed per member, that is C - 1 matrix products per chunk
+    of vectors ([V, M] @ [M, N]) and sign tests (ties go to the lower class, as argmax).
     """
     n_members, n_rows, n_classes = probs.shape
     votes = np.argmax(probs, axis=-1)
     unanimous = np.all(votes == votes[:1], axis=0)
     fixed_hits = int(np.sum(unanimous & (votes[0] == labels)))
-    contested = ~unanimous
-    per_class = [np.ascontiguousarray(probs[:, contested, c], np.float64) for c in range(n_classes)]
-    contested_labels = labels[contested]
-    weights = np.asarray(weights, np.float64)
     hits = np.full(len(weights), fixed_hits, np.int64)
-    if contested.any():
-        for start in range(0, len(weights), chunk):
-            w = weights[start : start + chunk]
-            # argmax over the few classes by running comparisons: contiguous [V, N]
-            # arrays beat np.argmax over a short last axis (ties go to the lower class)
-            best = w @ per_class[0]
-            predicted = np.zeros(best.shape, np.int64)
-            for c in range(1, n_classes):
-                scores = w @ per_class[c]
-                predicted[scores > best] = c
-                np.maximum(best, scores, out=best)
-            hits[start : start + chunk] += (predicted == contested_labels).sum(axis=-1)
+    contested = np.flatnonzero(~unanimous)
+    if contested.size == 0:
+        return hits / n_rows
+    sub, truth = probs[:, contested], labels[contested]
+    rows = np.arange(contested.size)
+    true_p = sub[:, rows, truth]
+    margins, ties_lose = [], []
+    for k in range(1, n_classes):  # the k-th other class of each row
+        other = (truth + k) % n_classes
+        margins.append(np.ascontiguousarray(sub[:, rows, other] - true_p, np.float32))
+        ties_lose.append(other < truth)  # a tie with a lower class goes to that class
+    weights = np.asarray(weights, np.float32)
+    for start in range(0, len(weights), chunk):
+        w = weights[start : start + chunk]
+        right = np.ones((len(w), contested.size), bool)
+        for margin, tie_loses in zip(margins, ties_lose, strict=True):
+            d = w @ margin
+            right &= (d < 0) | ((d == 0) & ~tie_loses)
+        hits[start : start + chunk] += right.sum(axis=-1)
     return hits / n_rows
 
 
