@@ -109,6 +109,32 @@ def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
     )
 
 
+def spread_sentence(results: dict, book: set[str]) -> str:
+    """Model averaging: how much repeating a fixed-size ensemble narrows the spread."""
+    if "model_averaging" not in results:
+        return ""
+    arms = results["model_averaging"][0]["arms"]
+    sizes = [a for a in arms.values() if a["n_members"] > 1]
+    if "single" not in arms or not sizes:
+        return ""
+    single, small = arms["single"]["test_accuracy"], sizes[0]["test_accuracy"]
+    if single["std"] == 0:
+        return ""
+    text = (
+        f"Over repeats, a single model's test accuracy has a standard deviation of "
+        f"{fmt(single['std'])}; {sizes[0]['label']} has {fmt(small['std'])} "
+        f"({small['std'] / single['std']:.0%} of it)."
+    )
+    spread = published.ENSEMBLE_SPREAD["model_averaging"]
+    key = next(k for k, a in arms.items() if a is sizes[0])
+    if "model_averaging" in book and key in spread:
+        text += (
+            f" The reference reports {fmt(spread['single'])} and {fmt(spread[key])} over its "
+            "repeats."
+        )
+    return text
+
+
 def optimism_sentences(results: dict) -> list[str]:
     out = []
     for method, (metrics, _) in results.items():
@@ -180,6 +206,7 @@ def ensembles_section(ctx: ReportContext) -> str:
             "are not directly comparable."
         )
     text += [method_sentence(m, metrics, members) for m, (metrics, members) in results.items()]
+    text.append(spread_sentence(results, book))
     text += optimism_sentences(results)
     if not book:
         text.append(
