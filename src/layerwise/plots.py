@@ -105,11 +105,15 @@ def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
 
     fig, axes = figure(1, width=5.2, height=3.4)
     ax = axes[0]
+    drawn = []  # sweeps sharing their members (weight averaging) get their dots once
     for i, (name, part) in enumerate(members.groupby("sweep", sort=False)):
         color = COLORS[i % 10]
-        jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
-        ax.scatter(part["size"] + jitter, part["single_accuracy"], s=6, alpha=0.35, color=color,
-                   linewidths=0)
+        singles = part["single_accuracy"].to_numpy()
+        if not any(len(d) == len(singles) and np.allclose(d, singles) for d in drawn):
+            drawn.append(singles)
+            jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
+            ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color,
+                       linewidths=0)
         wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
         b = band(wide.to_numpy())
         ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")

@@ -109,6 +109,25 @@ def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
     )
 
 
+def cost_sentence(results: dict) -> str:
+    """Accuracy gained over the average single member per 1,000 member-epochs of training."""
+    gains = []
+    for method, (metrics, members) in results.items():
+        singles = member_summary(members)["mean"]
+        for arm in metrics["arms"].values():
+            if arm["n_members"] > 1 and "optimistic" not in arm["fitted_on"]:
+                gain = arm["test_accuracy"]["mean"] - singles
+                gains.append((gain / arm["member_epochs"] * 1000, gain, method, arm))
+    if not gains:
+        return ""
+    per_k, gain, method, arm = max(gains, key=lambda g: g[0])
+    return (
+        f"Per unit of training, the best buy is {TITLES[method].lower()} / {arm['label']}: "
+        f"{gain:+.3f} over an average member for {arm['member_epochs']} member-epochs "
+        f"({per_k:+.4f} per 1,000)."
+    )
+
+
 def spread_sentence(results: dict, book: set[str]) -> str:
     """Model averaging: how much repeating a fixed-size ensemble narrows the spread."""
     if "model_averaging" not in results:
@@ -206,6 +225,7 @@ def ensembles_section(ctx: ReportContext) -> str:
             "are not directly comparable."
         )
     text += [method_sentence(m, metrics, members) for m, (metrics, members) in results.items()]
+    text.append(cost_sentence(results))
     text.append(spread_sentence(results, book))
     text += optimism_sentences(results)
     if not book:
