@@ -118,3 +118,16 @@ def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, tmp_path):
     assert "| Snapshot ensemble" in text and "published number" in text
     assert (ctx.figures / "ensemble_snapshot_schedule.png").is_file()
     assert (ctx.figures / "ensemble_horizontal_voting_sweep.png").is_file()
+
+
+def test_stage_refuses_an_unknown_method_in_one_line():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "stages/ensemble.py", "boosting"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "error: unknown ensemble method 'boosting' (allowed: model_averaging" in result.stderr
