@@ -12,6 +12,7 @@ probabilities, as in the references.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -112,8 +113,13 @@ def weight_grid(n_members: int, step: float = 0.1) -> np.ndarray:
     """Every vector of {0, step, ..., 1}^M except the all-equal ones, L1-normalised: [V, M].
 
     All-equal vectors (including all-zero) are skipped: after normalisation they
-    are plain averaging (or undefined).
+    are plain averaging (or undefined). Built once per (M, step); read-only.
     """
+    return _weight_grid(int(n_members), float(step))
+
+
+@functools.lru_cache(maxsize=8)
+def _weight_grid(n_members: int, step: float) -> np.ndarray:
     levels = 1.0 / step if step > 0 else math.inf
     if not (step > 0 and abs(levels - round(levels)) < 1e-9):
         raise ValueError(
@@ -122,8 +128,9 @@ def weight_grid(n_members: int, step: float = 0.1) -> np.ndarray:
         )
     values = np.linspace(0.0, 1.0, int(round(levels)) + 1)
     grid = np.array(list(itertools.product(values, repeat=n_members)))
-    grid = grid[~np.all(grid == grid[:, :1], axis=1)]
-    return normalise(grid)
+    grid = normalise(grid[~np.all(grid == grid[:, :1], axis=1)])
+    grid.flags.writeable = False
+    return grid
 
 
 def score_weights(
@@ -174,7 +181,8 @@ def grid_search_weights(
     grid = weight_grid(probs.shape[0], step)
     acc = score_weights(probs, labels, grid)
     tied = np.flatnonzero(acc == acc.max())
-    losses = nll(average(probs[None], grid[tied]), labels)
+    true_probs = probs[:, np.arange(probs.shape[1]), labels]  # [M, N]
+    losses = -np.log(np.clip(grid[tied] @ true_probs, EPS, 1.0)).mean(axis=-1)
     best = tied[np.argmin(losses)]
     return grid[best], float(acc[best])
 
