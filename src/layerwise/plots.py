@@ -112,8 +112,7 @@ def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
         if not any(len(d) == len(singles) and np.allclose(d, singles) for d in drawn):
             drawn.append(singles)
             jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
-            ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color,
-                       linewidths=0)
+            ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color, linewidths=0)
         wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
         b = band(wide.to_numpy())
         ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
@@ -128,15 +127,20 @@ def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
     save(fig, path)
 
 
-def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str,
-                path: str | Path) -> None:
+def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str, path: str | Path) -> None:
     """Learning rate per epoch, with the epochs where snapshots are taken marked."""
     fig, axes = figure(1, width=6, height=2.8)
     ax = axes[0]
     ax.plot(schedule["epoch"], schedule["learning_rate"], color=COLORS[0], lw=1.2)
     marked = schedule[schedule["epoch"].isin(snapshots)]
-    ax.scatter(marked["epoch"], marked["learning_rate"], color=COLORS[3], zorder=5, s=18,
-               label="snapshot taken")
+    ax.scatter(
+        marked["epoch"],
+        marked["learning_rate"],
+        color=COLORS[3],
+        zorder=5,
+        s=18,
+        label="snapshot taken",
+    )
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
     ax.legend(loc="upper right")

@@ -11,15 +11,22 @@ BASELINE = {"train_accuracy": 0.816, "test_accuracy": 0.830}
 # test set it reports, the number sits beside our optimistic (fit on test) arm.
 ENSEMBLES = {
     "model_averaging": {"single": 0.770, "average_5": 0.768},
-    "weighted_average": {"average_10": 0.808, "equal": (0.807, 0.818), "grid_test": 0.818,
-                         "de_test": 0.824},
-    "resampling": {"single": 0.850, "random_splits": 0.820, "cv": 0.820,
-                   "bagging": (0.819, 0.820)},
+    "weighted_average": {
+        "average_10": 0.808,
+        "equal": (0.807, 0.818),
+        "grid_test": 0.818,
+        "de_test": 0.824,
+    },
+    "resampling": {"single": 0.850, "random_splits": 0.820, "cv": 0.820, "bagging": (0.819, 0.820)},
     "horizontal_voting": {"final": 0.814, "last_50": 0.818},
     "snapshot": {"baseline": 0.791, "annealed_single": 0.819, "best_size": 0.822},
     "stacking": {"logistic_test": 0.824, "network_test": 0.833},
-    "weight_averaging": {"final": (0.802, 0.814), "equal_10": (0.807, 0.814),
-                         "linear_10": (0.809, 0.815), "exponential_10": (0.813, 0.815)},
+    "weight_averaging": {
+        "final": (0.802, 0.814),
+        "equal_10": (0.807, 0.814),
+        "linear_10": (0.809, 0.815),
+        "exponential_10": (0.813, 0.815),
+    },
 }
 # Spread the reference reports over its repeats (standard deviation of test accuracy).
 ENSEMBLE_SPREAD = {"model_averaging": {"single": 0.014, "average_5": 0.006}}
