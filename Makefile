@@ -24,7 +24,6 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP) ## create .venv and install the exact versions in requirements.lock
 
 study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
-	$(BIN)/python -m layerwise.compose --check
 	$(BIN)/dvc repro
 	@echo "report: $(CURDIR)/reports/report.md"
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from layerwise import baseline, data
+from layerwise import data
 from layerwise.cli import stage_main
 from layerwise.io import save_keras, write_csv, write_json
 
@@ -11,6 +11,8 @@ OUT = Path("results/baseline")
 
 def main(cfg, args):
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
+    from layerwise import baseline  # imports TensorFlow: only once the inputs are known good
+
     result = baseline.run(cfg, dataset)
     write_csv(OUT / "curves.csv", result.curves)
     write_csv(OUT / "replicas.csv", result.replicas)
@@ -21,8 +23,10 @@ def main(cfg, args):
 
 def describe(cfg, args):
     hidden = "-".join(map(str, cfg.model.hidden_units))
-    return (f"{cfg.baseline.n_replicas} replicas of an MLP ({hidden} hidden, {cfg.model.activation})"
-            f" on {cfg.data.name}, {cfg.optimizer.name}, {cfg.baseline.epochs} epochs")
+    return (
+        f"{cfg.baseline.n_replicas} replicas of an MLP ({hidden} hidden, {cfg.model.activation})"
+        f" on {cfg.data.name}, {cfg.optimizer.name}, {cfg.baseline.epochs} epochs"
+    )
 
 
 if __name__ == "__main__":

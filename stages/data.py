@@ -25,5 +25,10 @@ def describe(cfg, args):
 
 
 if __name__ == "__main__":
-    stage_main("data", main, add_arguments=add_arguments, describe=describe,
-               instance=lambda args: f"data@{args.name}")
+    stage_main(
+        "data",
+        main,
+        add_arguments=add_arguments,
+        describe=describe,
+        instance=lambda args: f"data@{args.name}",
+    )

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from layerwise import report
 from layerwise.cli import stage_main
+from layerwise.compose import overrides_of
+from layerwise.config import as_dict
 
 
 def main(cfg, args):
@@ -12,7 +14,7 @@ def main(cfg, args):
         results=Path("results"),
         data=Path("data"),
         figures=Path("reports/figures"),
-        overrides=report.config_overrides(cfg, Path("conf")),
+        overrides=overrides_of(as_dict(cfg), cfg.preset),
     )
     report.build(ctx, Path("reports/report.md"))
     print("report written to reports/report.md")

@@ -46,7 +46,9 @@ def run(cmd, cwd, check=True, env=None):
     full_env = {**os.environ, **(env or {})}
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=full_env)
     if check and result.returncode != 0:
-        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

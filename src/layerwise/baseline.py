@@ -67,7 +67,11 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     }
     curves = curve_table(
         history,
-        {"score": "train_accuracy", "val_score": "test_accuracy",
-         "loss": "train_loss", "val_loss": "test_loss"},
+        {
+            "score": "train_accuracy",
+            "val_score": "test_accuracy",
+            "loss": "train_loss",
+            "val_loss": "test_loss",
+        },
     )
     return BaselineResult(model, history, metrics, curves, replicas)

@@ -16,8 +16,19 @@ from layerwise.errors import UserError
 from layerwise.io import write_json
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
-VERSIONED = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "scikit-learn", "scipy",
-             "pandas", "matplotlib", "dvc", "hydra-core", "mnist1d")
+VERSIONED = (
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "dvc",
+    "hydra-core",
+    "mnist1d",
+)
 
 
 def versions() -> dict[str, str]:
@@ -44,8 +55,26 @@ class Progress:
         self.last = now
         elapsed = now - self.start
         eta = elapsed / done * (self.total - done) if done else float("nan")
-        print(f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
-              flush=True)
+        print(
+            f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
+            flush=True,
+        )
+
+
+def _overrides_note(cfg: Config) -> str:
+    """', overrides: a=1 b=2' against the preset, or '' (also when conf/ is not at hand)."""
+    from pathlib import Path
+
+    from layerwise.compose import overrides_of
+    from layerwise.config import as_dict
+
+    if not Path("conf/config.yaml").is_file():
+        return ""
+    try:
+        found = overrides_of(as_dict(cfg), cfg.preset)
+    except Exception:  # an unknown preset name: the header is no place to fail
+        return ""
+    return f"; overrides: {' '.join(found)}" if found else ""
 
 
 def stage_main(
@@ -70,12 +99,14 @@ def stage_main(
         cfg = load_params(args.params)
         name = instance(args) if instance else stage  # e.g. data@blobs
         what = describe(cfg, args) if describe else stage
-        print(f"== {name}: {what} (preset: {cfg.preset})", flush=True)
+        print(f"== {name}: {what} (preset: {cfg.preset}{_overrides_note(cfg)})", flush=True)
         start = time.monotonic()
         run(cfg, args)
         seconds = time.monotonic() - start
-        write_json(f"results/timing/{name}.json", {"stage": name, "wall_seconds": seconds,
-                                                   "versions": versions()})
+        write_json(
+            f"results/timing/{name}.json",
+            {"stage": name, "wall_seconds": seconds, "versions": versions()},
+        )
         print(f"== {name}: done in {seconds:.1f}s", flush=True)
     except UserError as err:
         if debug:

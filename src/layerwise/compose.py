@@ -1,8 +1,8 @@
 """Compose conf/ into params.yaml the way `dvc exp run` does (for `dvc repro` users and tests).
 
-    python -m layerwise.compose                  # rewrite params.yaml from conf/
-    python -m layerwise.compose experiment=smoke # with overrides
-    python -m layerwise.compose --check          # exit 1 if params.yaml is stale
+python -m layerwise.compose                  # rewrite params.yaml from conf/
+python -m layerwise.compose experiment=smoke # with overrides
+python -m layerwise.compose --check          # exit 1 if params.yaml is stale
 """
 
 from __future__ import annotations
@@ -29,13 +29,32 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
+def overrides_of(params: dict, preset: str, conf_dir: str | Path = "conf") -> list[str]:
+    """`key=value` for every key where `params` differ from `preset` as conf/ composes it."""
+    expected = _flat(compose([f"experiment={preset}"], conf_dir))
+    return [f"{k}={v}" for k, v in _flat(params).items() if expected.get(k, object()) != v]
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def dump(params: dict) -> str:
     return yaml.safe_dump(params, sort_keys=False)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m layerwise.compose", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m layerwise.compose",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. baseline.epochs=50")
     parser.add_argument("--check", action="store_true", help="only check params.yaml is current")
     parser.add_argument("--output", default="params.yaml")

@@ -267,6 +267,9 @@ def register_schema() -> None:
 # -- loading ----------------------------------------------------------------------------
 
 
+TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
+
+
 def _omegaconf_message(err: OmegaConfBaseException, source: str) -> str:
     key = getattr(err, "full_key", None) or "?"
     if isinstance(err, ConfigKeyError):
@@ -282,12 +285,12 @@ def _omegaconf_message(err: OmegaConfBaseException, source: str) -> str:
         return f"{source}: unknown key '{key}'{hint}"
     if isinstance(err, ValidationError):
         value = getattr(err, "value", None)
-        expected = getattr(err, "ref_type", None) or getattr(err, "object_type", None)
-        type_name = getattr(expected, "__name__", None) or str(expected)
-        if err.msg and "could not be converted" in err.msg:
-            return f"{source}: {key} = {value!r} has the wrong type (allowed: {type_name})"
-        first_line = (err.msg or str(err)).splitlines()[0]
-        return f"{source}: {key}: {first_line}"
+        message = (err.msg or str(err)).splitlines()[0]
+        if "could not be converted to" in message:
+            wanted = message.rsplit("could not be converted to", 1)[1].strip(" .")
+            wanted = TYPE_WORDS.get(wanted, wanted)
+            return f"{source}: {key} = {value!r} has the wrong type (allowed: {wanted})"
+        return f"{source}: {key}: {message}"
     return f"{source}: {(err.msg or str(err)).splitlines()[0]}"
 
 

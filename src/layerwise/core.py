@@ -187,9 +187,7 @@ def _optimizer_step(program, hyper, lr, step, params, grads, slots):
 def _epoch_function(program: _Program, hyper_items: tuple):
     """A compiled function that runs one epoch of minibatch steps for all replicas."""
     hyper = dict(hyper_items)
-    trainable_ix = [
-        j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)
-    ]
+    trainable_ix = [j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)]
 
     @tf.function(jit_compile=True, autograph=False)
     def run_epoch(params, slots, step, lr, x, y, order, scored):
@@ -377,7 +375,8 @@ class ReplicaMLP:
         R = self.n_replicas
         x = tf.convert_to_tensor(x, tf.float32)
         y = tf.convert_to_tensor(y, tf.float32)
-        if train_index is None:
+        shared_sample = train_index is None
+        if shared_sample:
             train_index = np.broadcast_to(np.arange(x.shape[0]), (R, x.shape[0]))
         train_index = np.asarray(train_index, dtype=np.int64)
         if train_index.shape[0] != R:
@@ -396,15 +395,15 @@ class ReplicaMLP:
         )
         run_epoch = _epoch_function(program, hyper)
         # each replica is scored on its own training sample, and on the validation data
-        scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
+        if shared_sample:  # no per-replica copy of the data
+            scored = [(x, y)]
+        else:
+            scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
         if validation is not None:
             scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
 
         trainable_params = [
-            self.params[j]
-            for i, t in enumerate(self.trainable)
-            if t
-            for j in (2 * i, 2 * i + 1)
+            self.params[j] for i, t in enumerate(self.trainable) if t for j in (2 * i, 2 * i + 1)
         ]
         if optimizer.name == "adam":  # first moments, then second moments
             slots = [tf.zeros_like(p) for p in trainable_params] * 2
@@ -422,8 +421,10 @@ class ReplicaMLP:
         params = list(self.params)
         for epoch in range(epochs):
             lr = optimizer.learning_rate if lr_schedule is None else lr_schedule(epoch)
-            positions = next(orders) if orders is not None else rng.permuted(
-                np.broadcast_to(np.arange(n), (R, n)), axis=1
+            positions = (
+                next(orders)
+                if orders is not None
+                else rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)
             )
             order = np.take_along_axis(train_index, np.asarray(positions), axis=1)
             params, slots, step, scores = run_epoch(
@@ -448,11 +449,18 @@ class ReplicaMLP:
         """All replicas' weights and the architecture in one .npz file."""
         from layerwise.io import atomic_path
 
-        spec = np.array([[layer.units, layer.activation, layer.initializer] for layer in self.layers])
+        spec = np.array(
+            [[layer.units, layer.activation, layer.initializer] for layer in self.layers]
+        )
         arrays = {f"p{i}": p for i, p in enumerate(self.get_weights())}
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, input_dim=self.input_dim, layers=spec,
-                     trainable=np.array(self.trainable), **arrays)
+            np.savez(
+                fh,
+                input_dim=self.input_dim,
+                layers=spec,
+                trainable=np.array(self.trainable),
+                **arrays,
+            )
 
     @classmethod
     def load(cls, path) -> ReplicaMLP:
@@ -472,8 +480,10 @@ class ReplicaMLP:
                 model = cls(int(f["input_dim"]), layers, params)
                 model.trainable = [bool(t) for t in f["trainable"]]
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-            raise UserError(f"{path}: not a readable replica file ({type(err).__name__}: "
-                            f"{str(err).splitlines()[0] if str(err) else ''})") from err
+            raise UserError(
+                f"{path}: not a readable replica file ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''})"
+            ) from err
         return model
 
     # -- export ----------------------------------------------------------------

@@ -63,7 +63,9 @@ def load_cifar10_folder(folder: Path):
     train_files = sorted(folder.glob("data_batch_*"))
     test_file = folder / "test_batch"
     if not train_files or not test_file.is_file():
-        raise UserError(f"{folder}: not a CIFAR-10 folder (expected data_batch_1..5 and test_batch)")
+        raise UserError(
+            f"{folder}: not a CIFAR-10 folder (expected data_batch_1..5 and test_batch)"
+        )
     parts = [_read_cifar_batch(f) for f in train_files]
     x_test, y_test = _read_cifar_batch(test_file)
     x_train = np.concatenate([p[0] for p in parts])
@@ -152,9 +154,7 @@ def load(path: str | Path) -> Dataset:
         raise UserError(f"{path}: file not found (it is written by `dvc repro data@{path.stem}`)")
     try:
         with np.load(path) as f:
-            ds = Dataset(
-                f["x_train"], f["y_train"], f["x_test"], f["y_test"], int(f["n_classes"])
-            )
+            ds = Dataset(f["x_train"], f["y_train"], f["x_test"], f["y_test"], int(f["n_classes"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise UserError(
             f"{path}: not a readable dataset file ({type(err).__name__}); "

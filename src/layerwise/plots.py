@@ -23,6 +23,7 @@ STYLE = {
     "legend.frameon": False,
 }
 plt.rcParams.update(STYLE)
+IMAGE_SHAPES = {64: (8, 8), 3072: (32, 32, 3)}  # digits, CIFAR-10 (channels last)
 COLORS = plt.get_cmap("tab10").colors
 
 
@@ -47,23 +48,36 @@ def dataset_preview(dataset, name: str, path: str | Path) -> None:
         ):
             for c in range(dataset.n_classes):
                 pts = x[y == c]
-                ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.6, color=COLORS[c], label=f"class {c}")
+                ax.scatter(
+                    pts[:, 0], pts[:, 1], s=6, alpha=0.6, color=COLORS[c], label=f"class {c}"
+                )
             ax.set_title(f"{name}: {split} ({len(x)} rows)")
         axes[0].legend(loc="best", markerscale=2)
+    elif dataset.n_features in IMAGE_SHAPES:
+        shape = IMAGE_SHAPES[dataset.n_features]
+        n_classes = dataset.n_classes
+        fig, grid = plt.subplots(3, n_classes, figsize=(0.9 * n_classes, 2.9), squeeze=False)
+        for c in range(n_classes):
+            rows = dataset.x_train[dataset.y_train == c][:3]
+            for k in range(3):
+                ax = grid[k][c]
+                ax.axis("off")
+                if k < len(rows):
+                    image = rows[k].reshape(shape)
+                    image = (image - image.min()) / (np.ptp(image) or 1.0)
+                    ax.imshow(image, cmap="gray_r" if len(shape) == 2 else None)
+            grid[0][c].set_title(f"class {c}")
+        fig.suptitle(f"{name}: three training examples per class", y=1.03)
     else:
         fig, axes = figure(1, width=7, height=3)
         ax = axes[0]
-        offsets = np.arange(dataset.n_classes)
-        for c in offsets:
-            rows = dataset.x_train[dataset.y_train == c][:3]
-            for row in rows:
-                ax.plot(np.arange(len(row)), row / (np.abs(row).max() or 1) * 0.4 + c,
-                        color=COLORS[c % 10], lw=0.8)
-        ax.set_yticks(offsets)
-        ax.set_ylabel("class")
-        ax.set_xlabel("input feature")
-        ax.set_title(f"{name}: three training examples per class, each row scaled "
-                     f"({dataset.n_features} inputs)")
+        for c in range(dataset.n_classes):
+            for row in dataset.x_train[dataset.y_train == c][:3]:
+                ax.plot(row / (np.abs(row).max() or 1) * 0.45 + c, color=COLORS[c % 10], lw=0.8)
+        ax.set_yticks(range(dataset.n_classes))
+        ax.set_ylabel("class (three examples each, scaled)")
+        ax.set_xlabel("input position")
+        ax.set_title(f"{name}: training examples ({dataset.n_features} inputs)")
     save(fig, path)
 
 
@@ -75,8 +89,9 @@ def curves(ax, table: pd.DataFrame, column: str, label: str, color) -> None:
         ax.fill_between(x, table[f"{column}_low"], table[f"{column}_high"], color=color, alpha=0.2)
 
 
-def learning_curves(table: pd.DataFrame, title: str, path: str | Path,
-                    published: dict[str, float] | None = None) -> None:
+def learning_curves(
+    table: pd.DataFrame, title: str, path: str | Path, published: dict[str, float] | None = None
+) -> None:
     """Accuracy and loss per epoch, train and test, mean with a 95% band over replicas."""
     fig, (acc, loss) = figure(2)
     curves(acc, table, "train_accuracy", "train", COLORS[0])
@@ -84,8 +99,16 @@ def learning_curves(table: pd.DataFrame, title: str, path: str | Path,
     if published:
         last = table["epoch"].iloc[-1]
         for i, (split, value) in enumerate(published.items()):
-            acc.scatter([last], [value], marker="*", s=90, color=COLORS[i], edgecolor="black",
-                        zorder=5, label=f"published {split.split('_')[0]}")
+            acc.scatter(
+                [last],
+                [value],
+                marker="*",
+                s=90,
+                color=COLORS[i],
+                edgecolor="black",
+                zorder=5,
+                label=f"published {split.split('_')[0]}",
+            )
     acc.set_xlabel("epoch")
     acc.set_ylabel("accuracy")
     acc.legend(loc="lower right")

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from layerwise import plots, published
-from layerwise.config import Config, as_dict, register_schema
+from layerwise.config import Config, as_dict
 from layerwise.io import atomic_path, read_json
 from layerwise.stats import within_range
 
@@ -53,9 +53,7 @@ def summary_row(label: str, summary: dict, reference: float | None) -> dict:
     if reference is None:
         row["published within our range?"] = "–"
     else:
-        row["published within our range?"] = (
-            "yes" if within_range(reference, summary) else "**no**"
-        )
+        row["published within our range?"] = "yes" if within_range(reference, summary) else "**no**"
     return row
 
 
@@ -76,12 +74,14 @@ def data_section(ctx: ReportContext) -> str:
     path, link = ctx.figure(f"data_{name}.png")
     shutil.copyfile(src, path)
     spec = ctx.cfg.datasets[name]
-    return "\n\n".join([
-        "## Data",
-        f"The baseline trains on **{name}** ({spec.kind}; {spec.n_train} training rows, "
-        f"{spec.n_samples - spec.n_train} test rows, scaling: {spec.scale}).",
-        image(link, f"{name} dataset"),
-    ])
+    return "\n\n".join(
+        [
+            "## Data",
+            f"The baseline trains on **{name}** ({spec.kind}; {spec.n_train} training rows, "
+            f"{spec.n_samples - spec.n_train} test rows, scaling: {spec.scale}).",
+            image(link, f"{name} dataset"),
+        ]
+    )
 
 
 def baseline_section(ctx: ReportContext) -> str:
@@ -92,8 +92,12 @@ def baseline_section(ctx: ReportContext) -> str:
     book_data = cfg.data.name == "blobs"
     refs = published.BASELINE if book_data else {}
     path, link = ctx.figure("baseline_curves.png")
-    plots.learning_curves(curves, f"Baseline on {cfg.data.name}: mean and 95% band over "
-                          f"{metrics['n_replicas']} replicas", path, refs or None)
+    plots.learning_curves(
+        curves,
+        f"Baseline on {cfg.data.name}: mean and 95% band over {metrics['n_replicas']} replicas",
+        path,
+        refs or None,
+    )
     rows = [
         summary_row("train accuracy", metrics["train_accuracy"], refs.get("train_accuracy")),
         summary_row("test accuracy", metrics["test_accuracy"], refs.get("test_accuracy")),
@@ -108,8 +112,10 @@ def baseline_section(ctx: ReportContext) -> str:
         f"train accuracy is {fmt(train['mean'])}.",
     ]
     if abs(gap) < 0.02:
-        text.append(f"Train and test differ by only {fmt(gap)}: the model neither "
-                    "overfits nor lags on unseen data.")
+        text.append(
+            f"Train and test differ by only {fmt(gap)}: the model neither "
+            "overfits nor lags on unseen data."
+        )
     elif gap > 0:
         text.append(f"Train exceeds test by {fmt(gap)}, a sign of overfitting.")
     else:
@@ -118,20 +124,25 @@ def baseline_section(ctx: ReportContext) -> str:
         if key in refs:
             inside = within_range(refs[key], metrics[key])
             where = "inside" if inside else "outside"
-            text.append(f"The published single run's {key.replace('_', ' ')} "
-                        f"({fmt(refs[key])}) lies {where} the range of our replicas.")
+            text.append(
+                f"The published single run's {key.replace('_', ' ')} "
+                f"({fmt(refs[key])}) lies {where} the range of our replicas."
+            )
     if not refs:
         text.append("The references publish no number for this dataset.")
-    return "\n\n".join([
-        "## Baseline",
-        "*How well does the reference's small MLP "
-        f"({hidden} hidden units, {cfg.model.activation}, {cfg.optimizer.name} at learning rate "
-        f"{cfg.optimizer.learning_rate}, {cfg.baseline.epochs} epochs) learn this problem, "
-        "and how much does that vary from one initialisation to the next?*",
-        table(rows),
-        image(link, "baseline learning curves"),
-        " ".join(text),
-    ])
+    return "\n\n".join(
+        [
+            "## Baseline",
+            "*How well does the reference's small MLP "
+            f"({hidden} hidden units, {cfg.model.activation}, {cfg.optimizer.name} "
+            f"at learning rate "
+            f"{cfg.optimizer.learning_rate}, {cfg.baseline.epochs} epochs) learn this problem, "
+            "and how much does that vary from one initialisation to the next?*",
+            table(rows),
+            image(link, "baseline learning curves"),
+            " ".join(text),
+        ]
+    )
 
 
 SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
@@ -148,13 +159,15 @@ SECTIONS.append(_ensembles_section)
 
 def configuration_section(ctx: ReportContext) -> str:
     overrides = ", ".join(f"`{o}`" for o in ctx.overrides) if ctx.overrides else "none"
-    return "\n\n".join([
-        "## Configuration",
-        f"Preset **{ctx.cfg.preset}**; overrides of that preset: {overrides}.",
-        "<details><summary>params.yaml as run</summary>\n\n```yaml\n"
-        + yaml.safe_dump(as_dict(ctx.cfg), sort_keys=False)
-        + "```\n</details>",
-    ])
+    return "\n\n".join(
+        [
+            "## Configuration",
+            f"Preset **{ctx.cfg.preset}**; overrides of that preset: {overrides}.",
+            "<details><summary>params.yaml as run</summary>\n\n```yaml\n"
+            + yaml.safe_dump(as_dict(ctx.cfg), sort_keys=False)
+            + "```\n</details>",
+        ]
+    )
 
 
 def environment_section(ctx: ReportContext) -> str:
@@ -163,36 +176,15 @@ def environment_section(ctx: ReportContext) -> str:
     rows = [{"stage": r["stage"], "wall time (s)": f"{r['wall_seconds']:.1f}"} for r in records]
     versions = records[0]["versions"] if records else {}
     version_rows = [{"package": k, "version": v} for k, v in versions.items()]
-    return "\n\n".join([
-        "## Run",
-        "Wall time of each stage's last run (a stage DVC skipped keeps its earlier time):",
-        table(rows),
-        "Package versions:",
-        table(version_rows),
-    ])
-
-
-def config_overrides(cfg: Config, conf_dir: Path) -> list[str]:
-    """Keys where the run's params differ from its preset as conf/ composes it."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    register_schema()
-    with initialize_config_dir(config_dir=str(conf_dir.resolve()), version_base=None):
-        preset = compose(config_name="config", overrides=[f"experiment={cfg.preset}"])
-    expected = OmegaConf.to_container(preset, resolve=True)
-    actual = as_dict(cfg)
-    return [f"{k}={v}" for k, v in _flat(actual).items() if _flat(expected).get(k) != v]
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+    return "\n\n".join(
+        [
+            "## Run",
+            "Wall time of each stage's last run (a stage DVC skipped keeps its earlier time):",
+            table(rows),
+            "Package versions:",
+            table(version_rows),
+        ]
+    )
 
 
 def build(ctx: ReportContext, path: Path) -> None:

@@ -11,8 +11,9 @@ def summarize(values, confidence: float = 0.95) -> dict[str, float]:
     v = np.asarray(values, dtype=np.float64).ravel()
     n = v.size
     mean = float(v.mean())
-    std = float(v.std(ddof=1)) if n > 1 else 0.0
-    if n > 1 and std > 0:
+    spread = n > 1 and np.ptp(v) > 0  # equal values: rounding must not invent an interval
+    std = float(v.std(ddof=1)) if spread else 0.0
+    if spread:
         low, high = stats.t.interval(confidence, n - 1, loc=mean, scale=std / np.sqrt(n))
     else:
         low = high = mean

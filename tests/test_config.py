@@ -1,0 +1,137 @@
+"""Configuration: params.yaml is the composition of conf/, every option composes, and bad
+values are refused with one line naming the key and what is allowed."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra.errors import ConfigCompositionException
+
+from layerwise.compose import compose
+from layerwise.config import load_params, to_config
+from layerwise.errors import UserError
+
+from .conftest import ROOT, compose_config
+
+
+def test_params_yaml_is_the_composition_of_conf():
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert committed == compose([], ROOT / "conf"), "params.yaml is stale: run `make params`"
+
+
+def _group_options():
+    for group in sorted(p for p in (ROOT / "conf").iterdir() if p.is_dir()):
+        for option in sorted(group.glob("*.yaml")):
+            yield f"{group.name}={option.stem}"
+
+
+@pytest.mark.parametrize("override", list(_group_options()))
+def test_every_group_option_composes_and_validates(override):
+    cfg = compose_config(override)
+    assert cfg.data.name in cfg.datasets
+
+
+def test_data_group_selects_the_dataset():
+    assert compose_config("data=digits").data.name == "digits"
+    cfg = compose_config("data=cifar10")
+    assert cfg.data.name == "cifar10" and cfg.datasets["cifar10"].kind == "cifar10"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("baseline.epochs=abc", "could not be converted to Integer"),
+        ("baseline.nope=1", "Key 'nope' not in 'BaselineConfig'"),
+        ("data=huge", "Could not find 'data/huge'"),
+        ("optimizer.learning_rate=fast", "could not be converted to Float"),
+    ],
+)
+def test_composition_rejects_bad_overrides(override, message):
+    """What `dvc exp run -S ...` runs into: Hydra refuses before anything runs."""
+    with pytest.raises(ConfigCompositionException) as info:
+        compose([override], ROOT / "conf")
+    text = str(info.value) + str(info.value.__cause__ or "")
+    assert message in text
+
+
+def raw_params():
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda p: p["baseline"].update(epochs="abc"),
+            "baseline.epochs = 'abc' has the wrong type (allowed: an integer)",
+        ),
+        (
+            lambda p: p["baseline"].update(nope=1),
+            "unknown key 'baseline.nope' (allowed: n_replicas, epochs, batch_size)",
+        ),
+        (
+            lambda p: p["baseline"].update(n_replicas=0),
+            "baseline.n_replicas = 0 is out of range (allowed: a number >= 1)",
+        ),
+        (
+            lambda p: p["baseline"].update(epochs=-3),
+            "baseline.epochs = -3 is out of range (allowed: a number >= 1)",
+        ),
+        (
+            lambda p: p["model"].update(hidden_units=[10, -2]),
+            "model.hidden_units[1] = -2 is out of range",
+        ),
+        (lambda p: p["model"].update(hidden_units=[]), "model.hidden_units is empty"),
+        (
+            lambda p: p["model"].update(activation="gelu"),
+            "model.activation = 'gelu' is not allowed (allowed: relu, sigmoid, tanh, linear)",
+        ),
+        (
+            lambda p: p["data"].update(name="imagenet"),
+            "data.name = 'imagenet' is not a dataset (allowed: blobs, ",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].update(kind="iris"),
+            "datasets.blobs.kind = 'iris' is not allowed "
+            "(allowed: blobs, digits, mnist1d, cifar10)",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].update(n_train=1000),
+            "datasets.blobs.n_train = 1000 leaves no test rows",
+        ),
+        (
+            lambda p: p["optimizer"].update(learning_rate=0),
+            "optimizer.learning_rate = 0.0 is out of range (allowed: a number > 0.0)",
+        ),
+    ],
+)
+def test_hand_edited_params_fail_with_one_clear_line(edit, message):
+    params = raw_params()
+    edit(params)
+    with pytest.raises(UserError) as info:
+        to_config(params)
+    text = str(info.value)
+    assert "\n" not in text
+    assert text.startswith("params.yaml: ")
+    assert message in text
+
+
+def test_load_params_file_errors(tmp_path):
+    with pytest.raises(UserError, match="nothere.yaml: file not found"):
+        load_params(tmp_path / "nothere.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("baseline: [unclosed\n")
+    with pytest.raises(UserError, match="bad.yaml: not valid YAML"):
+        load_params(bad)
+
+
+def test_presets_differ_only_where_they_say(book_cfg, smoke_cfg):
+    assert book_cfg.preset == "book" and smoke_cfg.preset == "smoke"
+    assert (book_cfg.baseline.n_replicas, book_cfg.baseline.epochs) == (30, 100)
+    assert smoke_cfg.baseline.epochs < book_cfg.baseline.epochs
+
+
+def test_conf_has_no_machine_specific_interpolations():
+    for path in Path(ROOT / "conf").rglob("*.yaml"):
+        text = path.read_text()
+        assert "${hydra:" not in text and "${oc.env:" not in text, path

@@ -1,0 +1,181 @@
+"""The training core: equivalence with Keras, replica independence, export, determinism."""
+
+import keras
+import numpy as np
+import pytest
+
+from layerwise.core import Dense, Optimizer, ReplicaMLP
+from layerwise.data import blobs
+
+LAYERS = [Dense(10, "relu", "he_uniform"), Dense(8, "tanh"), Dense(3, "softmax")]
+
+
+@pytest.fixture(scope="module")
+def problem():
+    x, y = blobs(200, random_state=2)
+    return x[:100].astype(np.float32), np.eye(3, dtype=np.float32)[y[:100]]
+
+
+def keras_optimizer(opt: Optimizer):
+    if opt.name == "adam":
+        return keras.optimizers.Adam(opt.learning_rate)
+    return keras.optimizers.SGD(opt.learning_rate, momentum=opt.momentum)
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [Optimizer("sgd", 0.01, momentum=0.9), Optimizer("adam", 0.001), Optimizer("sgd", 0.05)],
+    ids=["sgd-momentum", "adam", "sgd"],
+)
+def test_replica_matches_keras_fit(problem, opt):
+    """Same initial weights + same minibatches => the weights Keras' own fit reaches."""
+    x, y = problem
+    R, epochs, batch = 3, 4, 32  # 100 rows: 3 full batches and a last one of 4, as Keras does
+    model = ReplicaMLP.create(2, LAYERS, R, seed=3)
+    initial = model.get_weights()
+    rng = np.random.default_rng(0)
+    orders = [rng.permuted(np.tile(np.arange(len(x)), (R, 1)), axis=1) for _ in range(epochs)]
+    model.fit(x, y, epochs=epochs, optimizer=opt, batch_orders=orders, batch_size=batch)
+    trained = model.get_weights()
+    for r in range(R):
+        reference = ReplicaMLP(2, LAYERS, initial).to_keras(r)
+        reference.compile(optimizer=keras_optimizer(opt), loss="categorical_crossentropy")
+        for order in orders:  # one optimizer, one epoch at a time, in the replica's order
+            reference.fit(
+                x[order[r]], y[order[r]], batch_size=batch, epochs=1, shuffle=False, verbose=0
+            )
+        for ours, theirs in zip([w[r] for w in trained], reference.get_weights()):
+            np.testing.assert_allclose(ours, theirs, atol=1e-5)
+        assert not np.allclose(trained[0][r], initial[0][r])  # it did train
+
+
+def test_mse_loss_matches_keras(problem):
+    x, _ = problem
+    layers = [Dense(6, "relu", "he_uniform"), Dense(2, "linear")]
+    model = ReplicaMLP.create(2, layers, 2, seed=1)
+    initial = model.get_weights()
+    order = [np.tile(np.arange(len(x)), (2, 1))]
+    model.fit(x, x, epochs=1, optimizer=Optimizer("sgd", 0.01, 0.9), loss="mse", batch_orders=order)
+    reference = ReplicaMLP(2, layers, initial).to_keras(1)
+    reference.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
+    reference.fit(x, x, batch_size=32, epochs=1, shuffle=False, verbose=0)
+    for ours, theirs in zip([w[1] for w in model.get_weights()], reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_replicas_do_not_influence_each_other(problem):
+    """Changing replica 1's training sample leaves replicas 0 and 2 bit-identical."""
+    x, y = problem
+    base_index = np.tile(np.arange(50), (3, 1))
+    changed = base_index.copy()
+    changed[1] = np.arange(50, 100)
+    results = []
+    for index in (base_index, changed):
+        model = ReplicaMLP.create(2, LAYERS, 3, seed=5)
+        model.fit(x, y, epochs=3, optimizer=Optimizer("adam", 0.01), train_index=index, seed=9)
+        results.append(model.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
+        assert not np.array_equal(a[1], b[1])
+
+
+def test_each_replica_has_its_own_initialisation_and_order(problem):
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
+    w0 = model.get_weights()[0]
+    assert not np.array_equal(w0[0], w0[1])
+    same_start = ReplicaMLP(2, LAYERS, [np.repeat(w[:1], 2, axis=0) for w in model.get_weights()])
+    same_start.fit(x, y, epochs=1, optimizer=Optimizer("sgd", 0.05), seed=1)
+    w = same_start.get_weights()[0]
+    assert not np.array_equal(w[0], w[1])  # same start, different minibatch order
+
+
+def test_training_is_deterministic(problem):
+    x, y = problem
+    runs = []
+    for _ in range(2):
+        model = ReplicaMLP.create(2, LAYERS, 4, seed=11)
+        h = model.fit(
+            x, y, epochs=3, optimizer=Optimizer("sgd", 0.01, 0.9), seed=2, validation=(x, y)
+        )
+        runs.append((model.get_weights(), h.curves))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(a, b)
+    for key in runs[0][1]:
+        np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
+
+
+def test_history_and_kept_epochs(problem):
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
+    lrs = []
+    h = model.fit(
+        x,
+        y,
+        epochs=4,
+        optimizer=Optimizer("sgd", 0.01),
+        validation=(x, y),
+        keep_epochs=[1, 3],
+        lr_schedule=lambda e: lrs.append(e) or 0.01 / (e + 1),
+    )
+    assert lrs == [0, 1, 2, 3]
+    assert set(h.curves) == {"loss", "score", "val_loss", "val_score"}
+    assert h.curves["score"].shape == (4, 2)
+    assert sorted(h.kept) == [1, 3]
+    for kept, now in zip(h.kept[3], model.get_weights()):
+        np.testing.assert_array_equal(kept, now)
+    # scored on the same rows, train and validation curves agree
+    np.testing.assert_allclose(h.curves["score"], h.curves["val_score"])
+
+
+def test_frozen_layer_is_not_updated(problem):
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
+    before = model.get_weights()
+    model.trainable = [False, True, True]
+    model.fit(x, y, epochs=2, optimizer=Optimizer("adam", 0.01))
+    after = model.get_weights()
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+    assert not np.array_equal(before[2], after[2])
+
+
+def test_keras_export_round_trip(tmp_path, problem):
+    """A replica saved as .keras and loaded back predicts exactly what the replica predicts."""
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 3, seed=4)
+    model.fit(x, y, epochs=2, optimizer=Optimizer("sgd", 0.01, 0.9))
+    path = tmp_path / "replica.keras"
+    model.to_keras(2).save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x)[2], atol=1e-6)
+    restacked = ReplicaMLP.from_keras([model.to_keras(r) for r in range(3)])
+    for a, b in zip(restacked.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_npz_round_trip_and_damaged_file(tmp_path):
+    from layerwise.errors import UserError
+
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=4)
+    model.trainable = [False, True, True]
+    model.save(tmp_path / "m.npz")
+    loaded = ReplicaMLP.load(tmp_path / "m.npz")
+    assert loaded.layers == model.layers and loaded.trainable == model.trainable
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="bad.npz: not a readable replica file"):
+        ReplicaMLP.load(tmp_path / "bad.npz")
+    with pytest.raises(UserError, match="missing.npz: file not found"):
+        ReplicaMLP.load(tmp_path / "missing.npz")
+
+
+def test_predict_accepts_per_replica_inputs(problem):
+    x, _ = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=4)
+    shared = model.predict(x)
+    per_replica = model.predict(np.stack([x, x]))
+    np.testing.assert_allclose(shared, per_replica, atol=1e-6)
+    assert shared.shape == (2, len(x), 3)
+    np.testing.assert_allclose(shared.sum(-1), 1.0, atol=1e-5)
