@@ -8,11 +8,12 @@ import math
 import numpy as np
 import pytest
 
-from conftest import compose_config
 from layerwise import ensemble_methods as em
 from layerwise.core import cosine_annealing, cycle_ends
 from layerwise.errors import UserError
 from layerwise.io import _plain
+
+from .conftest import compose_config
 
 
 @pytest.mark.parametrize("method", em.METHODS)
@@ -124,7 +125,7 @@ def test_stage_refuses_an_unknown_method_in_one_line():
     import subprocess
     import sys
 
-    from conftest import ROOT
+    from .conftest import ROOT
 
     result = subprocess.run(
         [sys.executable, "stages/ensemble.py", "boosting"], cwd=ROOT, capture_output=True, text=True
