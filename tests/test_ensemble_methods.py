@@ -31,7 +31,10 @@ def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets):
     first = members[members["size"] == 1]
     np.testing.assert_allclose(first["single_accuracy"], first["ensemble_accuracy"])
     assert len(result.schedule) == sub.epochs
-    json.dumps(_plain(result.metrics(smoke_cfg)))  # metrics.json is writable
+    summary = result.metrics(smoke_cfg)
+    json.dumps(_plain(summary))  # summary.json is writable
+    compact = em.compact_metrics(summary)
+    assert set(compact["test_accuracy"]) == {arm.key for arm in result.arms}
     assert "size" in result.sweep_table()
 
 
@@ -119,6 +122,8 @@ def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, tmp_path):
     assert "| Snapshot ensemble" in text and "published number" in text
     assert (ctx.figures / "ensemble_snapshot_schedule.png").is_file()
     assert (ctx.figures / "ensemble_horizontal_voting_sweep.png").is_file()
+    metrics = json.loads((ctx.results / "ensembles" / "snapshot" / "metrics.json").read_text())
+    assert set(metrics) == {"repeats", "test_accuracy", "test_nll"}
 
 
 def test_stage_refuses_an_unknown_method_in_one_line():

@@ -734,7 +734,8 @@ RUNNERS: dict[str, Callable[..., MethodResult]] = {
 
 
 def write_results(result: MethodResult, cfg: Config, out) -> None:
-    """The stage's outputs: metrics.json, members.csv (per repeat), sweep.csv, schedule.csv."""
+    """The stage's outputs: summary.json (everything the report reads), metrics.json (the
+    headline numbers for `dvc exp show`), members.csv (per repeat), sweep.csv, schedule.csv."""
     from pathlib import Path
 
     from layerwise.io import write_csv, write_json
@@ -743,7 +744,21 @@ def write_results(result: MethodResult, cfg: Config, out) -> None:
     write_csv(out / "members.csv", result.members)
     write_csv(out / "sweep.csv", result.sweep_table())
     write_csv(out / "schedule.csv", result.schedule)
-    write_json(out / "metrics.json", result.metrics(cfg))
+    summary = result.metrics(cfg)
+    write_json(out / "summary.json", summary)
+    write_json(out / "metrics.json", compact_metrics(summary))
+
+
+def compact_metrics(summary: dict) -> dict:
+    """What `dvc exp show` lists: per arm, test accuracy (mean, 95% CI) and NLL."""
+    return {
+        "repeats": summary["repeats"],
+        "test_accuracy": {
+            key: {k: arm["test_accuracy"][k] for k in ("mean", "ci_low", "ci_high")}
+            for key, arm in summary["arms"].items()
+        },
+        "test_nll": {key: arm["test_nll"]["mean"] for key, arm in summary["arms"].items()},
+    }
 
 
 def datasets_needed(cfg: Config, method: str) -> list[str]:

@@ -47,7 +47,7 @@ def _overlap(a: dict, b: dict) -> bool:
 
 def _load(ctx: ReportContext, method: str):
     out = ctx.results / "ensembles" / method
-    return read_json(out / "metrics.json"), pd.read_csv(out / "members.csv")
+    return read_json(out / "summary.json"), pd.read_csv(out / "members.csv")
 
 
 def book_methods(ctx: ReportContext) -> set[str]:
@@ -197,7 +197,7 @@ def resampling_table(metrics: dict) -> str:
 def ensembles_section(ctx: ReportContext) -> str:
     results = {}
     for method in METHODS:
-        if (ctx.results / "ensembles" / method / "metrics.json").is_file():
+        if (ctx.results / "ensembles" / method / "summary.json").is_file():
             results[method] = _load(ctx, method)
     if not results:
         return "## Ensembles\n\nNo ensemble stage has run."
