@@ -149,6 +149,94 @@ class TransferConfig:
         return ["standalone"] + [f"fixed_{k}" for k in self.frozen_layers] + list(self.extensions)
 
 
+# -- ensembles study (STUDY.md section 5) ------------------------------------------------
+
+VALIDATION_SOURCES = ("train", "test")
+
+
+@dataclass
+class EnsembleMembersConfig:
+    """What every ensemble method shares: members' data, network, training, repeats."""
+
+    dataset: str = "ensemble_1100"  # a key of `datasets`
+    hidden_units: int = _number(25, low=1)  # Dense(h, relu) -> Dense(classes, softmax)
+    optimizer: str = _choice("adam", ("sgd", "adam"))
+    learning_rate: float = _number(0.001, low=0.0, low_open=True)
+    momentum: float = _number(0.0, low=0.0, high=1.0)  # sgd only
+    epochs: int = _number(500, low=1)
+    batch_size: int = _number(32, low=1)
+    repeats: int = _number(10, low=1)  # the whole procedure, repeated for CIs
+
+
+@dataclass
+class ModelAveragingConfig(EnsembleMembersConfig):
+    n_members: int = _number(20, low=1)  # size sweep 1..n_members
+    ensemble_size: int = _number(5, low=1)  # the fixed-size ensemble repeated
+
+
+@dataclass
+class WeightedAverageConfig(EnsembleMembersConfig):
+    n_members: int = _number(10, low=1)  # averaging sweep
+    n_weighted: int = _number(5, low=1)  # the first members get tuned weights
+    grid_step: float = _number(0.1, low=0.0, high=1.0, low_open=True)  # must divide 1
+    de_maxiter: int = _number(1000, low=1)
+    de_tol: float = _number(1e-7, low=0.0, low_open=True)
+    validation_from: str = _choice("train", VALIDATION_SOURCES)  # combiner-fitting rows
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
+
+
+@dataclass
+class ResamplingConfig(EnsembleMembersConfig):
+    single_dataset: str = "resampling_1000"  # the chapter's single model
+    n_members: int = _number(10, low=2)  # members per scheme; also the number of CV folds
+    split_test_fraction: float = _number(0.1, low=0.0, high=1.0, low_open=True)
+    bootstrap_size: int = _number(4500, low=1)
+
+
+@dataclass
+class HorizontalVotingConfig(EnsembleMembersConfig):
+    n_members: int = _number(50, low=1)  # models of the last epochs
+    selection: str = _choice("contiguous", ("contiguous", "random"))
+    window: int = _number(50, low=1)  # random: members drawn from the last `window` epochs
+
+
+@dataclass
+class SnapshotConfig(EnsembleMembersConfig):
+    cycles: int = _number(10, low=1)  # cosine annealing restarts; a snapshot ends each
+    baseline_hidden_units: int = _number(25, low=1)  # the chapter's plain SGD baseline
+    baseline_epochs: int = _number(200, low=1)
+    baseline_learning_rate: float = _number(0.01, low=0.0, low_open=True)
+
+
+@dataclass
+class StackingConfig(EnsembleMembersConfig):
+    n_members: int = _number(5, low=1)  # level-0 members
+    meta_learner: str = _choice("logistic", ("logistic", "forest"))
+    head_units: int = _number(10, low=1)  # integrated network: Dense(h, relu) head
+    head_epochs: int = _number(300, low=1)
+    validation_from: str = _choice("train", VALIDATION_SOURCES)
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
+
+
+@dataclass
+class WeightAveragingConfig(EnsembleMembersConfig):
+    n_checkpoints: int = _number(10, low=1)  # the last epochs whose weights are kept
+    decay: float = _number(0.5, low=0.0, low_open=True)  # exponential: exp(-decay * i)
+
+
+@dataclass
+class EnsemblesConfig:
+    """One sub-section per method; each is one DVC stage (ensemble@<method>)."""
+
+    model_averaging: ModelAveragingConfig = field(default_factory=ModelAveragingConfig)
+    weighted_average: WeightedAverageConfig = field(default_factory=WeightedAverageConfig)
+    resampling: ResamplingConfig = field(default_factory=ResamplingConfig)
+    horizontal_voting: HorizontalVotingConfig = field(default_factory=HorizontalVotingConfig)
+    snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
+    stacking: StackingConfig = field(default_factory=StackingConfig)
+    weight_averaging: WeightAveragingConfig = field(default_factory=WeightAveragingConfig)
+
+
 @dataclass
 class Config:
     preset: str = "book"  # the experiment/ preset this configuration came from
@@ -159,6 +247,7 @@ class Config:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
+    ensembles: EnsemblesConfig = field(default_factory=EnsemblesConfig)
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -331,3 +420,71 @@ def load_params(path: str | Path = "params.yaml") -> Config:
 
 def as_dict(cfg: Config) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def _check_ensembles(cfg: Config) -> None:
+    """Ensemble sizes within the members trained, a grid step dividing 1, known datasets."""
+    section = cfg.ensembles
+
+    def need(ok: bool, key: str, value, allowed: str) -> None:
+        if not ok:
+            raise UserError(f"ensembles.{key} = {value!r} is not possible (allowed: {allowed})")
+
+    for method in (f.name for f in dataclasses.fields(section)):
+        sub = getattr(section, method)
+        for key in ("dataset", "single_dataset"):
+            name = getattr(sub, key, None)
+            if name is not None:
+                need(
+                    name in cfg.datasets,
+                    f"{method}.{key}",
+                    name,
+                    f"a key of datasets: {', '.join(sorted(cfg.datasets))}",
+                )
+    ma = section.model_averaging
+    need(
+        ma.ensemble_size <= ma.n_members,
+        "model_averaging.ensemble_size",
+        ma.ensemble_size,
+        f"at most n_members = {ma.n_members}",
+    )
+    wa = section.weighted_average
+    need(
+        wa.n_weighted <= wa.n_members,
+        "weighted_average.n_weighted",
+        wa.n_weighted,
+        f"at most n_members = {wa.n_members}",
+    )
+    levels = 1.0 / wa.grid_step
+    need(
+        abs(levels - round(levels)) < 1e-9,
+        "weighted_average.grid_step",
+        wa.grid_step,
+        "a step that divides 1 into whole steps, 1/k: 0.1, 0.2, 0.25, 0.5, 1",
+    )
+    hv = section.horizontal_voting
+    need(
+        hv.n_members <= hv.epochs,
+        "horizontal_voting.n_members",
+        hv.n_members,
+        f"at most epochs = {hv.epochs}",
+    )
+    if hv.selection == "random":
+        need(
+            hv.n_members <= hv.window <= hv.epochs,
+            "horizontal_voting.window",
+            hv.window,
+            f"from n_members = {hv.n_members} to epochs = {hv.epochs}",
+        )
+    sn = section.snapshot
+    need(sn.cycles <= sn.epochs, "snapshot.cycles", sn.cycles, f"at most epochs = {sn.epochs}")
+    wt = section.weight_averaging
+    need(
+        wt.n_checkpoints <= wt.epochs,
+        "weight_averaging.n_checkpoints",
+        wt.n_checkpoints,
+        f"at most epochs = {wt.epochs}",
+    )
+
+
+EXTRA_CHECKS.append(_check_ensembles)

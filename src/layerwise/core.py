@@ -196,7 +196,7 @@ def _epoch_function(program: _Program, hyper_items: tuple):
         # XLA needs static slice sizes: the full batches run in a loop, the
         # smaller last batch (as Keras makes it) runs once after it.
         params = list(params)
-        batch_size = program.batch_size
+        batch_size = min(program.batch_size, order.shape[1])  # Keras: one batch of all rows
         n = order.shape[1]
         n_full, rest = divmod(n, batch_size)
 
@@ -666,3 +666,31 @@ class ReplicaMLP:
             for k in range(2):
                 params.append(np.stack([m.layers[i].get_weights()[k] for m in models]))
         return cls(input_dim, layers, params)
+
+
+# -- learning-rate schedules ------------------------------------------------------------
+
+
+def cosine_annealing(epochs: int, cycles: int, lr_max: float) -> Callable[[int], float]:
+    """Cosine annealing with warm restarts, per epoch (for `fit(lr_schedule=...)`).
+
+    lr(e) = lr_max / 2 * (cos(pi * (e mod P) / P) + 1) with P = floor(epochs / cycles):
+    each cycle starts at lr_max and falls towards 0; `cycle_ends` gives the epochs
+    where a snapshot is taken.
+    """
+    if cycles < 1:
+        raise ValueError(f"cycles = {cycles} (allowed: >= 1)")
+    if epochs < cycles:
+        raise ValueError(f"epochs = {epochs} is fewer than cycles = {cycles}")
+    period = epochs // cycles
+
+    def schedule(epoch: int) -> float:
+        return lr_max / 2 * (math.cos(math.pi * (epoch % period) / period) + 1)
+
+    return schedule
+
+
+def cycle_ends(epochs: int, cycles: int) -> list[int]:
+    """The last epoch (0-based) of each full cycle of `cosine_annealing`."""
+    period = epochs // cycles
+    return [(k + 1) * period - 1 for k in range(cycles)]

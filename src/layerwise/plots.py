@@ -180,3 +180,53 @@ def arm_learning_curves(ax, table: pd.DataFrame, arms: list[str], title: str) ->
     ax.set_ylabel("test accuracy")
     ax.set_title(title)
     ax.legend(loc="lower right")
+
+
+def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Ensemble accuracy against size (mean line, 95% band over repeats) beside the single
+    members' own accuracies (dots, one per member and repeat), one colour per sweep."""
+    from layerwise.stats import band
+
+    fig, axes = figure(1, width=5.2, height=3.4)
+    ax = axes[0]
+    drawn = []  # sweeps sharing their members (weight averaging) get their dots once
+    for i, (name, part) in enumerate(members.groupby("sweep", sort=False)):
+        color = COLORS[i % 10]
+        singles = part["single_accuracy"].to_numpy()
+        if not any(len(d) == len(singles) and np.allclose(d, singles) for d in drawn):
+            drawn.append(singles)
+            jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
+            ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color, linewidths=0)
+        wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
+        b = band(wide.to_numpy())
+        ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
+        low, high = np.clip(b["low"], 0, 1), np.clip(b["high"], 0, 1)  # accuracies
+        ax.fill_between(wide.index, low, high, color=color, alpha=0.2)
+    ax.scatter([], [], s=10, color="grey", label="single members (dots)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("ensemble size (first n members)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(loc="lower right")
+    ax.set_title(title)
+    save(fig, path)
+
+
+def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str, path: str | Path) -> None:
+    """Learning rate per epoch, with the epochs where snapshots are taken marked."""
+    fig, axes = figure(1, width=6, height=2.8)
+    ax = axes[0]
+    ax.plot(schedule["epoch"], schedule["learning_rate"], color=COLORS[0], lw=1.2)
+    marked = schedule[schedule["epoch"].isin(snapshots)]
+    ax.scatter(
+        marked["epoch"],
+        marked["learning_rate"],
+        color=COLORS[3],
+        zorder=5,
+        s=18,
+        label="snapshot taken",
+    )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    save(fig, path)

@@ -150,6 +150,15 @@ SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section
 SECTIONS.append(transfer_section)
 
 
+def _ensembles_section(ctx: ReportContext) -> str:
+    from layerwise.report_ensembles import ensembles_section  # imports report: load late
+
+    return ensembles_section(ctx)
+
+
+SECTIONS.append(_ensembles_section)
+
+
 def configuration_section(ctx: ReportContext) -> str:
     overrides = ", ".join(f"`{o}`" for o in ctx.overrides) if ctx.overrides else "none"
     return "\n\n".join(
