@@ -179,3 +179,17 @@ def test_predict_accepts_per_replica_inputs(problem):
     np.testing.assert_allclose(shared, per_replica, atol=1e-6)
     assert shared.shape == (2, len(x), 3)
     np.testing.assert_allclose(shared.sum(-1), 1.0, atol=1e-5)
+
+
+def test_fewer_rows_than_the_batch_size_is_one_batch(problem):
+    """As in Keras, a sample smaller than batch_size trains as a single batch."""
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
+    initial = model.get_weights()
+    order = [np.tile(np.arange(10), (2, 1))]
+    model.fit(x[:10], y[:10], epochs=1, optimizer=Optimizer("sgd", 0.1), batch_orders=order)
+    reference = ReplicaMLP(2, LAYERS, initial).to_keras(0)
+    reference.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
+    reference.fit(x[:10], y[:10], batch_size=32, epochs=1, shuffle=False, verbose=0)
+    for ours, theirs in zip([w[0] for w in model.get_weights()], reference.get_weights()):
+        np.testing.assert_allclose(ours, theirs, atol=1e-5)

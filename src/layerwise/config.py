@@ -89,6 +89,154 @@ class BaselineConfig:
     batch_size: int = _number(32, low=1)
 
 
+TRANSFER_EXTENSIONS = ("new_hidden", "reinit_top")
+TRANSFER_PROTOCOLS = ("same_source", "fresh_source")
+
+
+@dataclass
+class TransferProblemConfig:
+    """A classification problem for the transfer study: a dataset, maybe fewer classes."""
+
+    dataset: str = "transfer_p1"  # a key of `datasets` (the file data/<dataset>.npz)
+    # the classes kept, relabelled 0..k-1 in this order; [] = all classes
+    classes: list[int] = _list([], low=0, nonempty=False)
+
+
+@dataclass
+class TransferSourceConfig:
+    """The source models (stage transfer_source): network, training and source problems."""
+
+    problems: dict[str, TransferProblemConfig] = field(default_factory=dict)
+    hidden_units: list[int] = _list([5, 5], low=1)
+    activation: str = _choice("relu", ACTIVATION_CHOICES)
+    initializer: str = _choice("he_uniform", INITIALIZER_CHOICES)
+    epochs: int = _number(100, low=1)
+    batch_size: int = _number(32, low=1)
+    learning_rate: float = _number(0.01, low=0.0, low_open=True)
+    momentum: float = _number(0.0, low=0.0, high=1.0)
+
+
+@dataclass
+class TransferCaseConfig:
+    """One comparison: a source problem's model transferred to a target problem."""
+
+    source: str = "p1"  # a key of transfer.source.problems
+    dataset: str = "transfer_p2"  # the target: a key of `datasets`
+    classes: list[int] = _list([], low=0, nonempty=False)
+
+
+@dataclass
+class TransferConfig:
+    """The transfer study (STUDY.md section 4): standalone vs transfer arms over repeats."""
+
+    source: TransferSourceConfig = field(default_factory=TransferSourceConfig)
+    cases: dict[str, TransferCaseConfig] = field(default_factory=dict)
+    repeats: int = _number(30, low=2)
+    epochs: int = _number(100, low=1)
+    batch_size: int = _number(32, low=1)
+    learning_rate: float = _number(0.01, low=0.0, low_open=True)
+    momentum: float = _number(0.0, low=0.0, high=1.0)
+    frozen_layers: list[int] = _list([0, 1, 2], low=0)
+    extensions: list[str] = _list(
+        list(TRANSFER_EXTENSIONS), choices=TRANSFER_EXTENSIONS, nonempty=False
+    )
+    reinit_keep: int = _number(1, low=1)  # reinit_top: source hidden layers kept (frozen)
+    protocols: list[str] = _list(list(TRANSFER_PROTOCOLS), choices=TRANSFER_PROTOCOLS)
+    reach_fraction: float = _number(0.95, low=0.0, high=1.0, low_open=True)
+
+    def arm_names(self) -> list[str]:
+        """The compared arms in reading order: standalone, fixed_k..., extensions."""
+        return ["standalone"] + [f"fixed_{k}" for k in self.frozen_layers] + list(self.extensions)
+
+
+# -- ensembles study (STUDY.md section 5) ------------------------------------------------
+
+VALIDATION_SOURCES = ("train", "test")
+
+
+@dataclass
+class EnsembleMembersConfig:
+    """What every ensemble method shares: members' data, network, training, repeats."""
+
+    dataset: str = "ensemble_1100"  # a key of `datasets`
+    hidden_units: int = _number(25, low=1)  # Dense(h, relu) -> Dense(classes, softmax)
+    optimizer: str = _choice("adam", ("sgd", "adam"))
+    learning_rate: float = _number(0.001, low=0.0, low_open=True)
+    momentum: float = _number(0.0, low=0.0, high=1.0)  # sgd only
+    epochs: int = _number(500, low=1)
+    batch_size: int = _number(32, low=1)
+    repeats: int = _number(10, low=1)  # the whole procedure, repeated for CIs
+
+
+@dataclass
+class ModelAveragingConfig(EnsembleMembersConfig):
+    n_members: int = _number(20, low=1)  # size sweep 1..n_members
+    ensemble_size: int = _number(5, low=1)  # the fixed-size ensemble repeated
+
+
+@dataclass
+class WeightedAverageConfig(EnsembleMembersConfig):
+    n_members: int = _number(10, low=1)  # averaging sweep
+    n_weighted: int = _number(5, low=1)  # the first members get tuned weights
+    grid_step: float = _number(0.1, low=0.0, high=1.0, low_open=True)  # must divide 1
+    de_maxiter: int = _number(1000, low=1)
+    de_tol: float = _number(1e-7, low=0.0, low_open=True)
+    validation_from: str = _choice("train", VALIDATION_SOURCES)  # combiner-fitting rows
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
+
+
+@dataclass
+class ResamplingConfig(EnsembleMembersConfig):
+    single_dataset: str = "resampling_1000"  # the chapter's single model
+    n_members: int = _number(10, low=2)  # members per scheme; also the number of CV folds
+    split_test_fraction: float = _number(0.1, low=0.0, high=1.0, low_open=True)
+    bootstrap_size: int = _number(4500, low=1)
+
+
+@dataclass
+class HorizontalVotingConfig(EnsembleMembersConfig):
+    n_members: int = _number(50, low=1)  # models of the last epochs
+    selection: str = _choice("contiguous", ("contiguous", "random"))
+    window: int = _number(50, low=1)  # random: members drawn from the last `window` epochs
+
+
+@dataclass
+class SnapshotConfig(EnsembleMembersConfig):
+    cycles: int = _number(10, low=1)  # cosine annealing restarts; a snapshot ends each
+    baseline_hidden_units: int = _number(25, low=1)  # the chapter's plain SGD baseline
+    baseline_epochs: int = _number(200, low=1)
+    baseline_learning_rate: float = _number(0.01, low=0.0, low_open=True)
+
+
+@dataclass
+class StackingConfig(EnsembleMembersConfig):
+    n_members: int = _number(5, low=1)  # level-0 members
+    meta_learner: str = _choice("logistic", ("logistic", "forest"))
+    head_units: int = _number(10, low=1)  # integrated network: Dense(h, relu) head
+    head_epochs: int = _number(300, low=1)
+    validation_from: str = _choice("train", VALIDATION_SOURCES)
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
+
+
+@dataclass
+class WeightAveragingConfig(EnsembleMembersConfig):
+    n_checkpoints: int = _number(10, low=1)  # the last epochs whose weights are kept
+    decay: float = _number(0.5, low=0.0, low_open=True)  # exponential: exp(-decay * i)
+
+
+@dataclass
+class EnsemblesConfig:
+    """One sub-section per method; each is one DVC stage (ensemble@<method>)."""
+
+    model_averaging: ModelAveragingConfig = field(default_factory=ModelAveragingConfig)
+    weighted_average: WeightedAverageConfig = field(default_factory=WeightedAverageConfig)
+    resampling: ResamplingConfig = field(default_factory=ResamplingConfig)
+    horizontal_voting: HorizontalVotingConfig = field(default_factory=HorizontalVotingConfig)
+    snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
+    stacking: StackingConfig = field(default_factory=StackingConfig)
+    weight_averaging: WeightAveragingConfig = field(default_factory=WeightAveragingConfig)
+
+
 @dataclass
 class GreedySupervisedConfig:
     """Supervised greedy layer-wise training from the baseline (STUDY.md 3), with controls."""
@@ -192,6 +340,8 @@ class Config:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
     greedy: GreedyConfig = field(default_factory=GreedyConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
+    ensembles: EnsemblesConfig = field(default_factory=EnsemblesConfig)
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -263,6 +413,43 @@ EXTRA_CHECKS: list = []
 EXTRA_CHECKS.append(check_few_labels)
 
 
+def check_transfer(cfg: Config) -> None:
+    """The transfer section's names must exist, and no arm may freeze a layer the source lacks."""
+    t = cfg.transfer
+    n_hidden = len(t.source.hidden_units)
+    for name, problem in t.source.problems.items():
+        if problem.dataset not in cfg.datasets:
+            raise UserError(
+                f"transfer.source.problems.{name}.dataset = {problem.dataset!r} is not a "
+                f"dataset (allowed: {', '.join(sorted(cfg.datasets))})"
+            )
+    for name, case in t.cases.items():
+        if case.source not in t.source.problems:
+            raise UserError(
+                f"transfer.cases.{name}.source = {case.source!r} is not a source problem "
+                f"(allowed: {', '.join(sorted(t.source.problems))})"
+            )
+        if case.dataset not in cfg.datasets:
+            raise UserError(
+                f"transfer.cases.{name}.dataset = {case.dataset!r} is not a dataset "
+                f"(allowed: {', '.join(sorted(cfg.datasets))})"
+            )
+    for i, frozen in enumerate(t.frozen_layers):
+        if frozen > n_hidden:
+            raise UserError(
+                f"transfer.frozen_layers[{i}] = {frozen} freezes more layers than the source "
+                f"has hidden layers (allowed: 0 to {n_hidden})"
+            )
+    if "reinit_top" in t.extensions and t.reinit_keep > n_hidden:
+        raise UserError(
+            f"transfer.reinit_keep = {t.reinit_keep} keeps more layers than the source has "
+            f"hidden layers (allowed: 1 to {n_hidden})"
+        )
+
+
+EXTRA_CHECKS.append(check_transfer)
+
+
 def register_schema() -> None:
     """Make `schema` (this Config) available to Hydra's defaults lists."""
     from hydra.core.config_store import ConfigStore
@@ -328,3 +515,71 @@ def load_params(path: str | Path = "params.yaml") -> Config:
 
 def as_dict(cfg: Config) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def _check_ensembles(cfg: Config) -> None:
+    """Ensemble sizes within the members trained, a grid step dividing 1, known datasets."""
+    section = cfg.ensembles
+
+    def need(ok: bool, key: str, value, allowed: str) -> None:
+        if not ok:
+            raise UserError(f"ensembles.{key} = {value!r} is not possible (allowed: {allowed})")
+
+    for method in (f.name for f in dataclasses.fields(section)):
+        sub = getattr(section, method)
+        for key in ("dataset", "single_dataset"):
+            name = getattr(sub, key, None)
+            if name is not None:
+                need(
+                    name in cfg.datasets,
+                    f"{method}.{key}",
+                    name,
+                    f"a key of datasets: {', '.join(sorted(cfg.datasets))}",
+                )
+    ma = section.model_averaging
+    need(
+        ma.ensemble_size <= ma.n_members,
+        "model_averaging.ensemble_size",
+        ma.ensemble_size,
+        f"at most n_members = {ma.n_members}",
+    )
+    wa = section.weighted_average
+    need(
+        wa.n_weighted <= wa.n_members,
+        "weighted_average.n_weighted",
+        wa.n_weighted,
+        f"at most n_members = {wa.n_members}",
+    )
+    levels = 1.0 / wa.grid_step
+    need(
+        abs(levels - round(levels)) < 1e-9,
+        "weighted_average.grid_step",
+        wa.grid_step,
+        "a step that divides 1 into whole steps, 1/k: 0.1, 0.2, 0.25, 0.5, 1",
+    )
+    hv = section.horizontal_voting
+    need(
+        hv.n_members <= hv.epochs,
+        "horizontal_voting.n_members",
+        hv.n_members,
+        f"at most epochs = {hv.epochs}",
+    )
+    if hv.selection == "random":
+        need(
+            hv.n_members <= hv.window <= hv.epochs,
+            "horizontal_voting.window",
+            hv.window,
+            f"from n_members = {hv.n_members} to epochs = {hv.epochs}",
+        )
+    sn = section.snapshot
+    need(sn.cycles <= sn.epochs, "snapshot.cycles", sn.cycles, f"at most epochs = {sn.epochs}")
+    wt = section.weight_averaging
+    need(
+        wt.n_checkpoints <= wt.epochs,
+        "weight_averaging.n_checkpoints",
+        wt.n_checkpoints,
+        f"at most epochs = {wt.epochs}",
+    )
+
+
+EXTRA_CHECKS.append(_check_ensembles)

@@ -10,7 +10,8 @@ The update rules mirror Keras 3's `SGD` and `Adam` line for line, and the
 softmax + categorical cross-entropy pair is computed from logits as Keras does;
 tests/test_core.py checks a replica against `keras.Sequential.fit` weight by weight.
 
-Seams used by the studies: per-layer `trainable` flags (freezing), `lr_schedule`
+Seams used by the studies: per-layer `trainable` flags (freezing; a flag may also be
+a boolean array over replicas, so arms frozen differently train in one program), `lr_schedule`
 (per-epoch learning rate), `keep_epochs` (weights kept at chosen epochs), and
 `layer_weights` / `set_layer_weights` to copy weights in and out.
 """
@@ -94,6 +95,7 @@ class _Program:
     loss: str
     optimizer: str
     batch_size: int
+    replica_masks: bool = False  # some layer is frozen for some replicas only
 
 
 def initial_weights(
@@ -199,11 +201,11 @@ def _epoch_function(program: _Program, hyper_items: tuple):
     trainable_ix = [j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)]
 
     @tf.function(jit_compile=True, autograph=False)
-    def run_epoch(params, slots, step, lr, x, y, order, scored):
+    def run_epoch(params, slots, step, lr, x, y, order, scored, masks):
         # XLA needs static slice sizes: the full batches run in a loop, the
         # smaller last batch (as Keras makes it) runs once after it.
         params = list(params)
-        batch_size = program.batch_size
+        batch_size = min(program.batch_size, order.shape[1])  # Keras: one batch of all rows
         n = order.shape[1]
         n_full, rest = divmod(n, batch_size)
 
@@ -216,6 +218,9 @@ def _epoch_function(program: _Program, hyper_items: tuple):
                 tape.watch(train)
                 loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program))
             grads = tape.gradient(loss, train)
+            if program.replica_masks:
+                # a zero gradient leaves a frozen replica's weights (and slots) exactly as they are
+                grads = [g * m for g, m in zip(grads, masks, strict=True)]
             train, slots = _optimizer_step(program, hyper, lr, step, train, grads, slots)
             return step + 1, train, slots
 
@@ -262,8 +267,21 @@ def _predict(params, x, activations):
     return _forward(params, x, activations)
 
 
+def _simplify_flags(flags) -> list:
+    """Trainable flags with a per-replica array collapsed to a bool where all replicas agree."""
+    out = []
+    for t in flags:
+        t = np.asarray(t, bool)
+        out.append(bool(t.all()) if t.all() or not t.any() else t.copy())
+    return out
+
+
 class ReplicaMLP:
-    """R independent replicas of one MLP architecture, trained together."""
+    """R independent replicas of one MLP architecture, trained together.
+
+    `trainable[i]` says whether layer i learns: a bool for every replica, or a boolean
+    array [R] when replicas freeze it differently (e.g. after `concat` of several arms).
+    """
 
     def __init__(self, input_dim: int, layers: Sequence[Dense], params: Sequence[np.ndarray]):
         self.input_dim = int(input_dim)
@@ -297,7 +315,8 @@ class ReplicaMLP:
             raise ValueError(f"loss {loss!r} not in {LOSSES}")
         return _Program(
             activations=tuple(layer.activation for layer in self.layers),
-            trainable=tuple(self.trainable),
+            trainable=tuple(self.layer_trainable()),
+            replica_masks=any(isinstance(t, np.ndarray) for t in self.trainable),
             loss=loss,
             optimizer=optimizer,
             batch_size=batch_size,
@@ -328,8 +347,115 @@ class ReplicaMLP:
         """A new model holding only the chosen replicas (in that order)."""
         ix = np.asarray(replicas)
         model = ReplicaMLP(self.input_dim, self.layers, [p.numpy()[ix] for p in self.params])
-        model.trainable = list(self.trainable)
+        model.trainable = _simplify_flags(
+            [t[ix] if isinstance(t, np.ndarray) else t for t in self.trainable]
+        )
         return model
+
+    # -- transfer: copying weights in, re-initialising, stacking ------------------
+    def copy_weights_from(
+        self, source, layers: Iterable[int] | dict[int, int] | None = None
+    ) -> None:
+        """Copy trained weights into this model's layers, for every replica.
+
+        source: a `ReplicaMLP` with one replica (copied into every replica) or
+            with as many replicas as this model (replica r from replica r), a
+            Keras model (copied into every replica), or the path of a `.keras`
+            file (read with `layerwise.io.load_keras`, so a missing or damaged
+            file is one clear UserError).
+        layers: which layers to copy: indices (layer i from the source's layer i)
+            or a mapping {this model's layer: the source's layer}, so that a model
+            with a layer inserted can still take the source's output layer.
+            Default: every layer (the architectures must then match).
+        Shapes are checked layer by layer; trainable flags are left as they are.
+        """
+        from layerwise.io import load_keras
+
+        if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+            source = load_keras(source)
+        if isinstance(source, ReplicaMLP):
+            n_source_layers = len(source.layers)
+
+            def weights_of(j):
+                kernel, bias = source.layer_weights(j)
+                if source.n_replicas == 1:
+                    return kernel[0], bias[0]
+                if source.n_replicas != self.n_replicas:
+                    raise ValueError(
+                        f"source has {source.n_replicas} replicas; expected 1 or {self.n_replicas}"
+                    )
+                return kernel, bias
+        else:  # a Keras model: its Dense layers in order
+            dense = [layer for layer in source.layers if layer.get_weights()]
+            n_source_layers = len(dense)
+
+            def weights_of(j):
+                kernel, bias = dense[j].get_weights()
+                return kernel, bias
+
+        if layers is None:
+            if n_source_layers != len(self.layers):
+                raise ValueError(
+                    f"source has {n_source_layers} layers, this model {len(self.layers)}: "
+                    "name the layers to copy"
+                )
+            layers = range(len(self.layers))
+        mapping = dict(layers) if isinstance(layers, dict) else {i: i for i in layers}
+        params = self.get_weights()
+        for target, origin in mapping.items():
+            if not 0 <= origin < n_source_layers:
+                raise ValueError(f"source has no layer {origin} (it has {n_source_layers})")
+            kernel, bias = (np.asarray(w, np.float32) for w in weights_of(origin))
+            expected = params[2 * target].shape[1:]
+            if kernel.shape[-2:] != expected:
+                raise ValueError(
+                    f"layer {target} expects a kernel {expected}; source layer {origin} "
+                    f"has {kernel.shape[-2:]}"
+                )
+            params[2 * target] = np.broadcast_to(kernel, params[2 * target].shape)
+            params[2 * target + 1] = np.broadcast_to(bias, params[2 * target + 1].shape)
+        self.set_weights(params)
+
+    def reinitialize(self, layers: Iterable[int], seed: int) -> None:
+        """Fresh weights for the given layers: kernels drawn per replica from `seed`
+        with each layer's own initialiser (as `create` draws them), biases zero."""
+        rng = np.random.default_rng(seed)
+        params = self.get_weights()
+        for i in layers:
+            fan_in = self.input_dim if i == 0 else self.layers[i - 1].units
+            kernel, bias = initial_weights(fan_in, [self.layers[i]], self.n_replicas, rng)
+            params[2 * i], params[2 * i + 1] = kernel, bias
+        self.set_weights(params)
+
+    @classmethod
+    def concat(cls, models: Sequence[ReplicaMLP]) -> ReplicaMLP:
+        """One model holding every replica of `models` in order (same architecture), so that
+        several experiment arms train in one program. Where the models freeze a layer
+        differently, that layer's flag becomes a boolean array over the replicas."""
+        first = models[0]
+        for m in models[1:]:
+            if (m.input_dim, m.layers) != (first.input_dim, first.layers):
+                raise ValueError("concat needs models of one architecture")
+        params = [
+            np.concatenate([m.params[j].numpy() for m in models]) for j in range(len(first.params))
+        ]
+        model = cls(first.input_dim, first.layers, params)
+        model.trainable = _simplify_flags(
+            [
+                np.concatenate([m.replica_trainable()[:, i] for m in models])
+                for i in range(len(first.layers))
+            ]
+        )
+        return model
+
+    def layer_trainable(self) -> list[bool]:
+        """Per layer, whether any replica trains it."""
+        return [bool(np.any(t)) for t in self.trainable]
+
+    def replica_trainable(self) -> np.ndarray:
+        """The trainable flags spelled out per replica: a boolean array [R, layers]."""
+        R = self.n_replicas
+        return np.stack([np.broadcast_to(np.asarray(t, bool), (R,)) for t in self.trainable], 1)
 
     # -- inference -------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -380,7 +506,7 @@ class ReplicaMLP:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not any(self.trainable):
+        if not any(self.layer_trainable()):
             raise ValueError("every layer is frozen: nothing to train")
         R = self.n_replicas
         x = tf.convert_to_tensor(x, tf.float32)
@@ -413,8 +539,17 @@ class ReplicaMLP:
             scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
 
         trainable_params = [
-            self.params[j] for i, t in enumerate(self.trainable) if t for j in (2 * i, 2 * i + 1)
+            self.params[j]
+            for i, t in enumerate(self.layer_trainable())
+            if t
+            for j in (2 * i, 2 * i + 1)
         ]
+        masks = []
+        if program.replica_masks:  # one 0/1 factor per replica, shaped to broadcast
+            flags = self.replica_trainable().astype(np.float32)
+            for i, t in enumerate(self.layer_trainable()):
+                if t:
+                    masks += [tf.constant(flags[:, i, None, None]), tf.constant(flags[:, i, None])]
         if optimizer.name == "adam":  # first moments, then second moments
             slots = [tf.zeros_like(p) for p in trainable_params] * 2
         elif optimizer.momentum != 0:
@@ -438,7 +573,15 @@ class ReplicaMLP:
             )
             order = np.take_along_axis(train_index, np.asarray(positions), axis=1)
             params, slots, step, scores = run_epoch(
-                params, slots, step, tf.constant(lr, tf.float32), x, y, tf.constant(order), scored
+                params,
+                slots,
+                step,
+                tf.constant(lr, tf.float32),
+                x,
+                y,
+                tf.constant(order),
+                scored,
+                masks,
             )
             params = list(params)
             for prefix, (loss_values, score) in zip(("", "val_"), scores):
@@ -557,7 +700,7 @@ class ReplicaMLP:
                 fh,
                 input_dim=self.input_dim,
                 layers=spec,
-                trainable=np.array(self.trainable),
+                trainable=self.replica_trainable().T,
                 **arrays,
             )
 
@@ -577,7 +720,8 @@ class ReplicaMLP:
                 layers = [Dense(int(u), str(a), str(i)) for u, a, i in f["layers"]]
                 params = [f[f"p{i}"] for i in range(2 * len(layers))]
                 model = cls(int(f["input_dim"]), layers, params)
-                model.trainable = [bool(t) for t in f["trainable"]]
+                flags = np.asarray(f["trainable"], bool)  # [layers] or [layers, R]
+                model.trainable = _simplify_flags(list(flags))
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             raise UserError(
                 f"{path}: not a readable replica file ({type(err).__name__}: "
@@ -600,7 +744,7 @@ class ReplicaMLP:
         for i, keras_layer in enumerate(model.layers):
             kernel, bias = self.layer_weights(i)
             keras_layer.set_weights([kernel[replica], bias[replica]])
-            keras_layer.trainable = self.trainable[i]
+            keras_layer.trainable = bool(self.replica_trainable()[replica, i])
         return model
 
     @classmethod
@@ -621,3 +765,31 @@ class ReplicaMLP:
             for k in range(2):
                 params.append(np.stack([m.layers[i].get_weights()[k] for m in models]))
         return cls(input_dim, layers, params)
+
+
+# -- learning-rate schedules ------------------------------------------------------------
+
+
+def cosine_annealing(epochs: int, cycles: int, lr_max: float) -> Callable[[int], float]:
+    """Cosine annealing with warm restarts, per epoch (for `fit(lr_schedule=...)`).
+
+    lr(e) = lr_max / 2 * (cos(pi * (e mod P) / P) + 1) with P = floor(epochs / cycles):
+    each cycle starts at lr_max and falls towards 0; `cycle_ends` gives the epochs
+    where a snapshot is taken.
+    """
+    if cycles < 1:
+        raise ValueError(f"cycles = {cycles} (allowed: >= 1)")
+    if epochs < cycles:
+        raise ValueError(f"epochs = {epochs} is fewer than cycles = {cycles}")
+    period = epochs // cycles
+
+    def schedule(epoch: int) -> float:
+        return lr_max / 2 * (math.cos(math.pi * (epoch % period) / period) + 1)
+
+    return schedule
+
+
+def cycle_ends(epochs: int, cycles: int) -> list[int]:
+    """The last epoch (0-based) of each full cycle of `cosine_annealing`."""
+    period = epochs // cycles
+    return [(k + 1) * period - 1 for k in range(cycles)]

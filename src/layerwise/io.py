@@ -65,3 +65,22 @@ def save_keras(model, path: str | Path) -> None:
             keras_tmp.replace(tmp)
         finally:
             keras_tmp.unlink(missing_ok=True)
+
+
+def load_keras(path: str | Path):
+    """keras.models.load_model; a missing or damaged file is one clear UserError."""
+    from layerwise.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: model file not found (it is written by an earlier stage)")
+    import keras
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as err:  # Keras raises several types for damaged archives
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise UserError(
+            f"{path}: not a readable .keras model ({type(err).__name__}: {first[:120]}); "
+            "rebuild it with its stage (dvc repro -f <stage>)"
+        ) from err

@@ -204,6 +204,94 @@ def chosen_depths(table: pd.DataFrame, title: str, path: str | Path) -> None:
     ax.set_ylabel("replicas")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="best")
+
+
+def arm_boxes(
+    ax,
+    groups: dict[str, np.ndarray],
+    title: str,
+    marks: dict[str, float] | None = None,
+    mark_label: str = "published mean",
+) -> None:
+    """One box per arm (whiskers at 1.5 IQR, outliers as dots), with the repeats jittered on
+    top and, where given, a reference value per arm marked with a star."""
+    labels = list(groups)
+    ax.boxplot(
+        [groups[k] for k in labels],
+        showmeans=False,
+        widths=0.55,
+        medianprops={"color": "black"},
+        flierprops={"markersize": 3},
+    )
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=30, ha="right")
+    jitter = np.random.default_rng(0)
+    for i, k in enumerate(labels, start=1):
+        values = np.asarray(groups[k])
+        ax.scatter(
+            i + jitter.uniform(-0.15, 0.15, len(values)),
+            values,
+            s=5,
+            alpha=0.4,
+            color=COLORS[(i - 1) % 10],
+            zorder=3,
+        )
+    shown = False
+    for i, k in enumerate(labels, start=1):
+        if marks and k in marks:
+            ax.scatter(
+                [i],
+                [marks[k]],
+                marker="*",
+                s=110,
+                color="crimson",
+                edgecolor="black",
+                zorder=5,
+                label=None if shown else mark_label,
+            )
+            shown = True
+    if shown:
+        ax.legend(loc="lower left")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+
+
+def arm_learning_curves(ax, table: pd.DataFrame, arms: list[str], title: str) -> None:
+    """Mean test accuracy per epoch with its 95% band, one line per arm; `table` has columns
+    arm, epoch, test_accuracy, test_accuracy_low, test_accuracy_high."""
+    for i, arm in enumerate(arms):
+        rows = table[table["arm"] == arm]
+        curves(ax, rows, "test_accuracy", arm, COLORS[i % 10])
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+
+
+def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
+    """Ensemble accuracy against size (mean line, 95% band over repeats) beside the single
+    members' own accuracies (dots, one per member and repeat), one colour per sweep."""
+    from layerwise.stats import band
+
+    fig, axes = figure(1, width=5.2, height=3.4)
+    ax = axes[0]
+    drawn = []  # sweeps sharing their members (weight averaging) get their dots once
+    for i, (name, part) in enumerate(members.groupby("sweep", sort=False)):
+        color = COLORS[i % 10]
+        singles = part["single_accuracy"].to_numpy()
+        if not any(len(d) == len(singles) and np.allclose(d, singles) for d in drawn):
+            drawn.append(singles)
+            jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
+            ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color, linewidths=0)
+        wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
+        b = band(wide.to_numpy())
+        ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
+        low, high = np.clip(b["low"], 0, 1), np.clip(b["high"], 0, 1)  # accuracies
+        ax.fill_between(wide.index, low, high, color=color, alpha=0.2)
+    ax.scatter([], [], s=10, color="grey", label="single members (dots)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("ensemble size (first n members)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(loc="lower right")
     ax.set_title(title)
     save(fig, path)
 
@@ -228,4 +316,24 @@ def few_labels(tables: dict[str, pd.DataFrame], title: str, path: str | Path) ->
         ax.set_title(name)
         ax.legend(loc="lower right", fontsize=7)
     fig.suptitle(title, y=1.03)
+
+
+def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str, path: str | Path) -> None:
+    """Learning rate per epoch, with the epochs where snapshots are taken marked."""
+    fig, axes = figure(1, width=6, height=2.8)
+    ax = axes[0]
+    ax.plot(schedule["epoch"], schedule["learning_rate"], color=COLORS[0], lw=1.2)
+    marked = schedule[schedule["epoch"].isin(snapshots)]
+    ax.scatter(
+        marked["epoch"],
+        marked["learning_rate"],
+        color=COLORS[3],
+        zorder=5,
+        s=18,
+        label="snapshot taken",
+    )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
     save(fig, path)

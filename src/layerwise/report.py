@@ -17,6 +17,7 @@ import yaml
 from layerwise import plots, published
 from layerwise.config import Config, as_dict
 from layerwise.io import atomic_path, read_json
+from layerwise.report_transfer import transfer_section
 from layerwise.stats import within_range
 
 
@@ -146,6 +147,16 @@ def baseline_section(ctx: ReportContext) -> str:
 
 
 SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
+SECTIONS.append(transfer_section)
+
+
+def _ensembles_section(ctx: ReportContext) -> str:
+    from layerwise.report_ensembles import ensembles_section  # imports report: load late
+
+    return ensembles_section(ctx)
+
+
+SECTIONS.append(_ensembles_section)
 
 from layerwise import report_greedy  # noqa: E402  (it uses the helpers above)
 

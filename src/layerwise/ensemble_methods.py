@@ -1,0 +1,781 @@
+"""The seven ensemble methods of STUDY.md section 5, each repeated R times.
+
+Every method trains its members as replicas of the core (a method's R repeats x M
+members are one replica batch where the members share a sample size), computes the
+members' probabilities once, and hands the arrays to the combiners in
+`layerwise.ensembles`. `run(cfg, method, datasets)` returns a MethodResult whose
+arms (one row each in the comparison table) carry, over repeats: test accuracy, NLL,
+training cost in member-epochs, the best single member and the members' diversity.
+
+Combiners that are fitted (weights, meta-learners) are fitted on a validation split
+and scored on test rows they never saw; the reference's way (fitted and scored on
+the same test set) is reported beside them as an "optimistic" arm.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, train_test_split
+
+from layerwise import ensembles as comb
+from layerwise.cli import Progress
+from layerwise.config import Config, EnsembleMembersConfig
+from layerwise.core import Dense, History, Optimizer, ReplicaMLP, cosine_annealing, cycle_ends
+from layerwise.data import Dataset
+from layerwise.stats import summarize
+
+METHODS = (
+    "model_averaging",
+    "weighted_average",
+    "resampling",
+    "horizontal_voting",
+    "snapshot",
+    "stacking",
+    "weight_averaging",
+)
+
+
+@dataclass
+class Arm:
+    """One way of combining, scored over repeats (arrays of length R)."""
+
+    key: str
+    label: str
+    accuracy: np.ndarray
+    nll: np.ndarray
+    member_epochs: int  # training cost of one repeat's ensemble
+    n_members: int
+    best_single: np.ndarray
+    diversity: np.ndarray
+    fitted_on: str = "–"  # where a combiner was fitted: validation, test (optimistic), –
+
+    def metrics(self) -> dict:
+        return {
+            "label": self.label,
+            "n_members": self.n_members,
+            "member_epochs": self.member_epochs,
+            "fitted_on": self.fitted_on,
+            "test_accuracy": summarize(self.accuracy),
+            "test_nll": summarize(self.nll),
+            "best_single": summarize(self.best_single),
+            "diversity": summarize(self.diversity),
+        }
+
+
+@dataclass
+class MethodResult:
+    method: str
+    arms: list[Arm]
+    members: pd.DataFrame  # sweep, repeat, size, single_accuracy, ensemble_accuracy
+    extra: dict = field(default_factory=dict)  # method-specific summaries
+    schedule: pd.DataFrame | None = None  # members' learning rate per epoch
+
+    def metrics(self, cfg: Config) -> dict:
+        sub = getattr(cfg.ensembles, self.method)
+        return {
+            "method": self.method,
+            "dataset": sub.dataset,
+            "repeats": sub.repeats,
+            "arms": {arm.key: arm.metrics() for arm in self.arms},
+            **self.extra,
+        }
+
+    def sweep_table(self) -> pd.DataFrame:
+        """Wide per-size means (one column pair per sweep), for `dvc plots`."""
+        means = self.members.groupby(["sweep", "size"])[["ensemble_accuracy", "single_accuracy"]]
+        wide = means.mean().unstack("sweep")
+        wide.columns = [f"{sweep}_{col.split('_')[0]}" for col, sweep in wide.columns]
+        return wide.reset_index()
+
+
+# -- shared pieces ----------------------------------------------------------------------
+
+
+def method_seed(cfg: Config, method: str, part: int = 0) -> int:
+    """A seed per (method, part): changing one method's settings moves no other's numbers."""
+    return (cfg.seed * 1_000_003 + zlib.crc32(method.encode()) + 7919 * part) % 2**31
+
+
+def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
+    return [Dense(hidden_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+
+
+def member_optimizer(sub: EnsembleMembersConfig, learning_rate: float | None = None):
+    return Optimizer(
+        name=sub.optimizer,
+        learning_rate=sub.learning_rate if learning_rate is None else learning_rate,
+        momentum=sub.momentum if sub.optimizer == "sgd" else 0.0,
+    )
+
+
+def train_members(
+    sub: EnsembleMembersConfig,
+    x: np.ndarray,
+    y_onehot: np.ndarray,
+    n_replicas: int,
+    seed: int,
+    *,
+    hidden_units: int | None = None,
+    epochs: int | None = None,
+    progress: bool = True,
+    **fit_args,
+) -> tuple[ReplicaMLP, History]:
+    """R independent members of one architecture, trained together."""
+    epochs = sub.epochs if epochs is None else epochs
+    layers = member_layers(hidden_units or sub.hidden_units, y_onehot.shape[1])
+    model = ReplicaMLP.create(x.shape[1], layers, n_replicas, seed)
+    history = model.fit(
+        x,
+        y_onehot,
+        epochs=epochs,
+        optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
+        batch_size=sub.batch_size,
+        seed=seed + 1,
+        on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
+        **fit_args,
+    )
+    return model, history
+
+
+def predict_in_chunks(model: ReplicaMLP, x: np.ndarray, rows: int = 4000) -> np.ndarray:
+    """model.predict over blocks of rows: many replicas x a large holdout stay in memory."""
+    return np.concatenate([model.predict(x[i : i + rows]) for i in range(0, len(x), rows)], axis=1)
+
+
+def _progress(label: str, epochs: int, show: bool):
+    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
+    if not show:
+        return None
+    bar = Progress(label, epochs)
+    return lambda epoch: bar(epoch + 1)
+
+
+def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> ReplicaMLP:
+    """All replicas of several weight snapshots as one model: replica index = k * R + r."""
+    params = [np.concatenate(tensors) for tensors in zip(*checkpoints, strict=True)]
+    return ReplicaMLP(model.input_dim, model.layers, params)
+
+
+def make_arm(
+    key: str,
+    label: str,
+    combined: np.ndarray,
+    labels: np.ndarray,
+    member_probs: np.ndarray,
+    member_epochs: int,
+    fitted_on: str = "–",
+) -> Arm:
+    """Score combined probabilities [R, N, C] and describe their members [R, M, N, C]."""
+    member_labels = labels[:, None] if labels.ndim == 2 else labels
+    return Arm(
+        key=key,
+        label=label,
+        accuracy=comb.accuracy(combined, labels),
+        nll=comb.nll(combined, labels),
+        member_epochs=int(member_epochs),
+        n_members=int(member_probs.shape[1]),
+        best_single=comb.accuracy(member_probs, member_labels).max(axis=1),
+        diversity=comb.disagreement(member_probs),
+        fitted_on=fitted_on,
+    )
+
+
+def sweep_frame(name: str, sweep: dict) -> pd.DataFrame:
+    """Long table of one size sweep ([R, n] arrays) for the report's figure."""
+    repeats, sizes = sweep["ensemble"].shape
+    return pd.DataFrame(
+        {
+            "sweep": name,
+            "repeat": np.repeat(np.arange(repeats), sizes),
+            "size": np.tile(np.arange(1, sizes + 1), repeats),
+            "single_accuracy": sweep["single"].ravel(),
+            "ensemble_accuracy": sweep["ensemble"].ravel(),
+        }
+    )
+
+
+@dataclass
+class Splits:
+    """Per repeat: training rows (indices into x_train), validation and test rows.
+
+    validation_from=train carves the validation rows out of the training rows
+    (members then train on fewer rows); =test carves them out of the test rows.
+    Row indices refer to x_train for `train`/`val` of source train, and to x_test
+    otherwise; `val_source` says which.
+    """
+
+    train: np.ndarray  # [R, n_train]
+    val: np.ndarray  # [R, n_val]
+    test: np.ndarray  # [R, n_test] indices into x_test
+    val_source: str
+
+
+def validation_splits(
+    data: Dataset, source: str, fraction: float, repeats: int, seed: int
+) -> Splits:
+    """Stratified validation split per repeat, drawn with scikit-learn."""
+    n_train, n_test = len(data.y_train), len(data.y_test)
+    labels = data.y_train if source == "train" else data.y_test
+    pool = np.arange(len(labels))
+    kept, val = [], []
+    for r in range(repeats):
+        rest, held = train_test_split(
+            pool, test_size=fraction, stratify=labels, random_state=seed + r
+        )
+        kept.append(np.sort(rest))
+        val.append(np.sort(held))
+    if source == "train":
+        test = np.broadcast_to(np.arange(n_test), (repeats, n_test))
+        return Splits(np.array(kept), np.array(val), test, "train")
+    train = np.broadcast_to(np.arange(n_train), (repeats, n_train))
+    return Splits(train, np.array(val), np.array(kept), "test")
+
+
+def per_repeat_rows(probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """probs [R, M, N, C], rows [R, n] -> [R, M, n, C]: each repeat's own rows."""
+    return np.stack([probs[r][:, rows[r]] for r in range(len(rows))])
+
+
+# -- the methods ------------------------------------------------------------------------
+
+
+def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.model_averaging
+    data = datasets[sub.dataset]
+    R, M = sub.repeats, sub.n_members
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        method_seed(cfg, "model_averaging"),
+        progress=progress,
+    )
+    probs = model.predict(data.x_test).reshape(R, M, len(data.y_test), -1)
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    sweep = comb.size_sweep(probs, data.y_test)
+    k = sub.ensemble_size
+    singles = comb.accuracy(probs, data.y_test)  # [R, M]
+    arms = [
+        make_arm("single", "single model", probs[:, 0], labels, probs[:, :1], sub.epochs),
+        make_arm(
+            f"average_{k}",
+            f"average of {k}",
+            probs[:, :k].mean(axis=1),
+            labels,
+            probs[:, :k],
+            k * sub.epochs,
+        ),
+        make_arm(
+            f"average_{M}", f"average of {M}", probs.mean(axis=1), labels, probs, M * sub.epochs
+        ),
+    ]
+    extra = {"single_all_members": summarize(singles), "plateau_size": _plateau(sweep)}
+    return MethodResult("model_averaging", arms, sweep_frame("averaging", sweep), extra)
+
+
+def _plateau(sweep: dict, within: float = 0.005) -> int:
+    """Smallest size whose mean ensemble accuracy is within `within` of the final size's."""
+    mean = sweep["ensemble"].mean(axis=0)
+    return int(np.argmax(mean >= mean[-1] - within) + 1)
+
+
+def weighted_average(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.weighted_average
+    data = datasets[sub.dataset]
+    R, M, K = sub.repeats, sub.n_members, sub.n_weighted
+    seed = method_seed(cfg, "weighted_average")
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        seed,
+        progress=progress,
+        train_index=np.repeat(splits.train, M, axis=0),
+    )
+    val_x = data.x_train if splits.val_source == "train" else data.x_test
+    val_y = data.y_train if splits.val_source == "train" else data.y_test
+    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
+    val_labels = val_y[splits.val]
+    test_probs = per_repeat_rows(
+        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
+    )
+    test_labels = data.y_test[splits.test]
+    sweep = comb.size_sweep(test_probs, test_labels[:, None])
+    head = test_probs[:, :K]
+    cost = K * sub.epochs
+    arms = [
+        make_arm(
+            f"average_{M}",
+            f"average of {M}",
+            test_probs.mean(axis=1),
+            test_labels,
+            test_probs,
+            M * sub.epochs,
+        ),
+        make_arm(
+            "equal", f"equal weights, {K} members", head.mean(axis=1), test_labels, head, cost
+        ),
+    ]
+    fitters = {
+        "grid": lambda p, y, r: comb.grid_search_weights(p, y, sub.grid_step)[0],
+        "de": lambda p, y, r: comb.de_weights(
+            p, y, maxiter=sub.de_maxiter, tol=sub.de_tol, seed=seed + r
+        )[0],
+    }
+    names = {"grid": "grid-search weights", "de": "differential-evolution weights"}
+    chosen = {}
+    for name, fit in fitters.items():
+        for where, (fit_probs, fit_labels) in {
+            "validation": (val_probs[:, :K], val_labels),
+            "test": (head, test_labels),
+        }.items():
+            weights = np.stack([fit(fit_probs[r], fit_labels[r], r) for r in range(R)])
+            chosen[f"{name}_{where}"] = weights
+            combined = comb.average(head, weights)
+            label = names[name] + (" (fit on test: optimistic)" if where == "test" else "")
+            fitted = "validation" if where == "validation" else "test (optimistic)"
+            arms.append(
+                make_arm(f"{name}_{where}", label, combined, test_labels, head, cost, fitted)
+            )
+    extra = {
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+        "weights": {k: v.mean(axis=0) for k, v in chosen.items()},
+    }
+    return MethodResult("weighted_average", arms, sweep_frame("averaging", sweep), extra)
+
+
+def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, list]:
+    """Per scheme, per repeat x member: (training rows, held-out rows)."""
+    rng = np.random.default_rng(seed)
+    n_test = int(round(n_rows * sub.split_test_fraction))
+    samples = {"random_splits": [], "cv": [], "bagging": []}
+    for r in range(repeats):
+        for _ in range(sub.n_members):
+            order = rng.permutation(n_rows)
+            samples["random_splits"].append((np.sort(order[n_test:]), np.sort(order[:n_test])))
+            drawn = rng.integers(0, n_rows, sub.bootstrap_size)
+            samples["bagging"].append((drawn, np.setdiff1d(np.arange(n_rows), drawn)))
+        folds = KFold(n_splits=sub.n_members, shuffle=True, random_state=seed + r)
+        samples["cv"] += list(folds.split(np.arange(n_rows)))
+    return samples
+
+
+SCHEME_LABELS = {"random_splits": "random splits", "cv": "k-fold CV", "bagging": "bagging"}
+
+
+def resampling(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.resampling
+    data, single_data = datasets[sub.dataset], datasets[sub.single_dataset]
+    R, M = sub.repeats, sub.n_members
+    seed = method_seed(cfg, "resampling")
+    single, _ = train_members(
+        sub,
+        single_data.x_train,
+        single_data.onehot(single_data.y_train),
+        R,
+        seed + 1,
+        progress=progress,
+    )
+    single_probs = single.predict(single_data.x_test)[:, None]
+    single_labels = np.broadcast_to(single_data.y_test, (R, len(single_data.y_test)))
+    samples = resampling_samples(len(data.y_train), sub, R, seed)
+    # one replica batch per training-sample size (all three schemes at the book's sizes)
+    schemes = list(samples)
+    rows = [(s, i) for s in schemes for i in range(R * M)]
+    by_size: dict[int, list[int]] = {}
+    for j, (s, i) in enumerate(rows):
+        by_size.setdefault(len(samples[s][i][0]), []).append(j)
+    holdout = np.empty((len(rows), len(data.y_test), data.n_classes), np.float32)
+    available = np.empty((len(rows), len(data.y_train), data.n_classes), np.float32)
+    y_onehot = data.onehot(data.y_train)
+    for n, members in by_size.items():
+        index = np.stack([samples[rows[j][0]][rows[j][1]][0] for j in members])
+        model, _ = train_members(
+            sub,
+            data.x_train,
+            y_onehot,
+            len(members),
+            seed + 10 + n,
+            train_index=index,
+            progress=progress,
+        )
+        holdout[members] = predict_in_chunks(model, data.x_test)
+        available[members] = predict_in_chunks(model, data.x_train)
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    arms = [
+        make_arm(
+            "single",
+            f"single model ({len(single_data.y_train)} train rows)",
+            single_probs[:, 0],
+            single_labels,
+            single_probs,
+            sub.epochs,
+        )
+    ]
+    frames, estimates = [], {}
+    for k, scheme in enumerate(schemes):
+        probs = holdout[k * R * M : (k + 1) * R * M].reshape(R, M, len(data.y_test), -1)
+        own = available[k * R * M : (k + 1) * R * M]
+        # the estimate: each member scored on the rows its sample left out, averaged
+        held_acc = np.array(
+            [
+                comb.accuracy(own[i][samples[scheme][i][1]], data.y_train[samples[scheme][i][1]])
+                for i in range(R * M)
+            ]
+        ).reshape(R, M)
+        estimates[scheme] = summarize(held_acc.mean(axis=1))
+        frames.append(sweep_frame(scheme, comb.size_sweep(probs, data.y_test)))
+        arms.append(
+            make_arm(
+                scheme,
+                f"{SCHEME_LABELS[scheme]}, {M} members (holdout)",
+                probs.mean(axis=1),
+                labels,
+                probs,
+                M * sub.epochs,
+            )
+        )
+    extra = {"estimated_accuracy": estimates, "holdout_rows": int(len(data.y_test))}
+    return MethodResult("resampling", arms, pd.concat(frames, ignore_index=True), extra)
+
+
+def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.horizontal_voting
+    data = datasets[sub.dataset]
+    R, K, E = sub.repeats, sub.n_members, sub.epochs
+    seed = method_seed(cfg, "horizontal_voting")
+    window = K if sub.selection == "contiguous" else sub.window
+    kept_epochs = list(range(E - window, E))
+    model, history = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R,
+        seed,
+        keep_epochs=kept_epochs,
+        progress=progress,
+    )
+    newest_first = kept_epochs[::-1]
+    stacked = checkpoint_model(model, [history.kept[e] for e in newest_first])
+    all_probs = stacked.predict(data.x_test).reshape(window, R, len(data.y_test), -1)
+    all_probs = all_probs.transpose(1, 0, 2, 3)  # [R, window, N, C], newest first
+    if sub.selection == "random":  # per repeat, K epochs of the window, newest first
+        rng = np.random.default_rng(seed)
+        picks = [np.sort(rng.choice(window, K, replace=False)) for _ in range(R)]
+        probs = np.stack([all_probs[r, picks[r]] for r in range(R)])
+    else:
+        probs = all_probs
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    sweep = comb.size_sweep(probs, data.y_test)
+    arms = [
+        make_arm("final", f"final model (epoch {E})", all_probs[:, 0], labels, all_probs[:, :1], E),
+        make_arm(
+            f"last_{K}", f"vote of {K} {sub.selection} epochs", probs.mean(axis=1), labels, probs, E
+        ),
+    ]
+    return MethodResult(
+        "horizontal_voting",
+        arms,
+        sweep_frame("horizontal", sweep),
+        {"kept_epochs": [e + 1 for e in kept_epochs]},
+    )
+
+
+def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.snapshot
+    data = datasets[sub.dataset]
+    R, E = sub.repeats, sub.epochs
+    seed = method_seed(cfg, "snapshot")
+    y_onehot = data.onehot(data.y_train)
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    baseline, _ = train_members(
+        sub,
+        data.x_train,
+        y_onehot,
+        R,
+        seed + 1,
+        hidden_units=sub.baseline_hidden_units,
+        epochs=sub.baseline_epochs,
+        progress=progress,
+        optimizer=Optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+    )
+    base_probs = baseline.predict(data.x_test)[:, None]
+    schedule = cosine_annealing(E, sub.cycles, sub.learning_rate)
+    ends = cycle_ends(E, sub.cycles)
+    model, history = train_members(
+        sub,
+        data.x_train,
+        y_onehot,
+        R,
+        seed,
+        lr_schedule=schedule,
+        keep_epochs=ends,
+        progress=progress,
+    )
+    newest_first = ends[::-1]
+    stacked = checkpoint_model(model, [history.kept[e] for e in newest_first])
+    probs = stacked.predict(data.x_test).reshape(len(ends), R, len(data.y_test), -1)
+    probs = probs.transpose(1, 0, 2, 3)  # [R, cycles, N, C], newest first
+    sweep = comb.size_sweep(probs, data.y_test)
+    best_size = int(np.argmax(sweep["ensemble"].mean(axis=0)) + 1)
+    arms = [
+        make_arm(
+            "baseline",
+            f"baseline (SGD, {sub.baseline_epochs} epochs)",
+            base_probs[:, 0],
+            labels,
+            base_probs,
+            sub.baseline_epochs,
+        ),
+        make_arm("annealed_single", "final snapshot alone", probs[:, 0], labels, probs[:, :1], E),
+        make_arm(
+            f"snapshots_{len(ends)}",
+            f"ensemble of {len(ends)} snapshots",
+            probs.mean(axis=1),
+            labels,
+            probs,
+            E,
+        ),
+        make_arm(
+            "best_size",
+            f"best size ({best_size}, chosen on test: optimistic)",
+            probs[:, :best_size].mean(axis=1),
+            labels,
+            probs[:, :best_size],
+            E,
+            "test (optimistic)",
+        ),
+    ]
+    table = pd.DataFrame(
+        {"epoch": np.arange(1, E + 1), "learning_rate": [schedule(e) for e in range(E)]}
+    )
+    extra = {"snapshot_epochs": [e + 1 for e in ends], "best_size": best_size}
+    return MethodResult("snapshot", arms, sweep_frame("snapshots", sweep), extra, table)
+
+
+def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.stacking
+    data = datasets[sub.dataset]
+    R, M = sub.repeats, sub.n_members
+    seed = method_seed(cfg, "stacking")
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        seed,
+        progress=progress,
+        train_index=np.repeat(splits.train, M, axis=0),
+    )
+    val_x = data.x_train if splits.val_source == "train" else data.x_test
+    val_y = data.y_train if splits.val_source == "train" else data.y_test
+    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
+    val_labels = val_y[splits.val]
+    test_probs = per_repeat_rows(
+        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
+    )
+    test_labels = data.y_test[splits.test]
+    cost = M * sub.epochs
+    sweep = comb.size_sweep(test_probs, test_labels[:, None])
+    arms = [
+        make_arm(
+            f"average_{M}",
+            f"average of {M}",
+            test_probs.mean(axis=1),
+            test_labels,
+            test_probs,
+            cost,
+        )
+    ]
+    fits = {"validation": (val_probs, val_labels), "test": (test_probs, test_labels)}
+    meta_name = {"logistic": "logistic regression", "forest": "random forest"}[sub.meta_learner]
+    for where, (fit_probs, fit_labels) in fits.items():
+        tag = " (fit on test: optimistic)" if where == "test" else ""
+        fitted = "validation" if where == "validation" else "test (optimistic)"
+        combined = np.stack(
+            [
+                comb.meta_probabilities(
+                    comb.fit_meta_learner(
+                        comb.stack_features(fit_probs[r]), fit_labels[r], sub.meta_learner, seed + r
+                    ),
+                    comb.stack_features(test_probs[r]),
+                    data.n_classes,
+                )
+                for r in range(R)
+            ]
+        )
+        arms.append(
+            make_arm(
+                f"{sub.meta_learner}_{where}",
+                f"{meta_name} stack{tag}",
+                combined,
+                test_labels,
+                test_probs,
+                cost,
+                fitted,
+            )
+        )
+        combined = integrated_head(
+            sub, fit_probs, fit_labels, test_probs, data.n_classes, seed + 100, progress
+        )
+        arms.append(
+            make_arm(
+                f"network_{where}",
+                f"integrated network{tag}",
+                combined,
+                test_labels,
+                test_probs,
+                cost + sub.head_epochs,
+                fitted,
+            )
+        )
+    extra = {
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+    }
+    return MethodResult("stacking", arms, sweep_frame("averaging", sweep), extra)
+
+
+def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, progress):
+    """The integrated network's trainable part, one head per repeat, trained as replicas.
+
+    With the members frozen, the network's concatenation layer is a fixed function of
+    the input: training frozen members + head is training the head on the members'
+    concatenated outputs. Each repeat's rows are laid end to end and `train_index`
+    gives every replica its own block.
+    """
+    R, _, n_fit, _ = fit_probs.shape
+    features = np.concatenate([comb.stack_features(p) for p in fit_probs]).astype(np.float32)
+    onehot = np.eye(n_classes, dtype=np.float32)[fit_labels.ravel()]
+    blocks = np.arange(R * n_fit).reshape(R, n_fit)
+    layers = [Dense(sub.head_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+    head = ReplicaMLP.create(features.shape[1], layers, R, seed)
+    # a batch larger than the rows is one batch of all rows, as in Keras (the core's
+    # compiled loop wants batch_size <= rows)
+    head.fit(
+        features,
+        onehot,
+        epochs=sub.head_epochs,
+        optimizer=member_optimizer(sub),
+        batch_size=min(sub.batch_size, n_fit),
+        seed=seed + 1,
+        train_index=blocks,
+        on_epoch=_progress("head epochs", sub.head_epochs, progress),
+    )
+    test_features = np.stack([comb.stack_features(p) for p in test_probs])
+    return head.predict(test_features)
+
+
+def weight_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.weight_averaging
+    data = datasets[sub.dataset]
+    R, K, E = sub.repeats, sub.n_checkpoints, sub.epochs
+    seed = method_seed(cfg, "weight_averaging")
+    kept = list(range(E - K, E))[::-1]  # newest first
+    model, history = train_members(
+        sub, data.x_train, data.onehot(data.y_train), R, seed, keep_epochs=kept, progress=progress
+    )
+    checkpoints = [history.kept[e] for e in kept]
+    # every (scheme, n) average as replicas of one model: one predict call for all
+    averaged = [
+        comb.average_checkpoints(checkpoints[:n], comb.checkpoint_coefficients(n, s, sub.decay))
+        for s in comb.WEIGHT_SCHEMES
+        for n in range(1, K + 1)
+    ]
+    n_rows = len(data.y_test)
+    probs = checkpoint_model(model, averaged).predict(data.x_test)
+    probs = probs.reshape(len(comb.WEIGHT_SCHEMES), K, R, n_rows, -1).transpose(0, 2, 1, 3, 4)
+    singles = checkpoint_model(model, checkpoints).predict(data.x_test)
+    singles = singles.reshape(K, R, n_rows, -1).transpose(1, 0, 2, 3)  # [R, K, N, C]
+    labels = np.broadcast_to(data.y_test, (R, n_rows))
+    single_acc = comb.accuracy(singles, data.y_test)
+    arms = [make_arm("final", f"final model (epoch {E})", singles[:, 0], labels, singles[:, :1], E)]
+    frames = []
+    for i, scheme in enumerate(comb.WEIGHT_SCHEMES):
+        acc = comb.accuracy(probs[i], data.y_test)  # [R, K]
+        frames.append(sweep_frame(scheme, {"ensemble": acc, "single": single_acc}))
+        arms.append(
+            make_arm(
+                f"{scheme}_{K}",
+                f"{scheme} average of last {K} weights",
+                probs[i][:, -1],
+                labels,
+                singles,
+                E,
+            )
+        )
+    return MethodResult(
+        "weight_averaging",
+        arms,
+        pd.concat(frames, ignore_index=True),
+        {"kept_epochs": [e + 1 for e in kept]},
+    )
+
+
+RUNNERS: dict[str, Callable[..., MethodResult]] = {
+    "model_averaging": model_averaging,
+    "weighted_average": weighted_average,
+    "resampling": resampling,
+    "horizontal_voting": horizontal_voting,
+    "snapshot": snapshot,
+    "stacking": stacking,
+    "weight_averaging": weight_averaging,
+}
+
+
+def write_results(result: MethodResult, cfg: Config, out) -> None:
+    """The stage's outputs: summary.json (everything the report reads), metrics.json (the
+    headline numbers for `dvc exp show`), members.csv (per repeat), sweep.csv, schedule.csv."""
+    from pathlib import Path
+
+    from layerwise.io import write_csv, write_json
+
+    out = Path(out)
+    write_csv(out / "members.csv", result.members)
+    write_csv(out / "sweep.csv", result.sweep_table())
+    write_csv(out / "schedule.csv", result.schedule)
+    summary = result.metrics(cfg)
+    write_json(out / "summary.json", summary)
+    write_json(out / "metrics.json", compact_metrics(summary))
+
+
+def compact_metrics(summary: dict) -> dict:
+    """What `dvc exp show` lists: per arm, test accuracy (mean, 95% CI) and NLL."""
+    return {
+        "repeats": summary["repeats"],
+        "test_accuracy": {
+            key: {k: arm["test_accuracy"][k] for k in ("mean", "ci_low", "ci_high")}
+            for key, arm in summary["arms"].items()
+        },
+        "test_nll": {key: arm["test_nll"]["mean"] for key, arm in summary["arms"].items()},
+    }
+
+
+def datasets_needed(cfg: Config, method: str) -> list[str]:
+    sub = getattr(cfg.ensembles, method)
+    return [sub.dataset] + ([sub.single_dataset] if method == "resampling" else [])
+
+
+def run(cfg: Config, method: str, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    """Run one method's whole procedure `repeats` times and score every arm."""
+    if method not in RUNNERS:
+        from layerwise.errors import UserError
+
+        raise UserError(f"unknown ensemble method {method!r} (allowed: {', '.join(METHODS)})")
+    result = RUNNERS[method](cfg, datasets, progress)
+    if result.schedule is None:  # the members' constant learning rate, for a uniform output
+        sub = getattr(cfg.ensembles, method)
+        result.schedule = pd.DataFrame(
+            {"epoch": np.arange(1, sub.epochs + 1), "learning_rate": float(sub.learning_rate)}
+        )
+    return result

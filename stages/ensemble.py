@@ -1,0 +1,49 @@
+"""Stage `ensemble@<method>`: one ensemble method, repeated; metrics, size sweeps, schedule."""
+
+from pathlib import Path
+
+from layerwise import data, ensemble_methods
+from layerwise.cli import stage_main
+from layerwise.errors import UserError
+
+
+def add_arguments(parser):
+    parser.add_argument("method", help=f"one of: {', '.join(ensemble_methods.METHODS)}")
+
+
+def main(cfg, args):
+    if args.method not in ensemble_methods.METHODS:
+        raise UserError(
+            f"unknown ensemble method {args.method!r} "
+            f"(allowed: {', '.join(ensemble_methods.METHODS)})"
+        )
+    names = ensemble_methods.datasets_needed(cfg, args.method)
+    datasets = {name: data.load(Path("data") / f"{name}.npz") for name in names}
+    result = ensemble_methods.run(cfg, args.method, datasets)
+    ensemble_methods.write_results(result, cfg, Path("results/ensembles") / args.method)
+    for arm in result.arms:
+        s = arm.metrics()["test_accuracy"]
+        print(
+            f"  {arm.label}: test accuracy {s['mean']:.3f} "
+            f"(95% CI {s['ci_low']:.3f}-{s['ci_high']:.3f})"
+        )
+
+
+def describe(cfg, args):
+    sub = getattr(cfg.ensembles, args.method, None)
+    if sub is None:
+        return f"ensemble method {args.method}"
+    return (
+        f"{args.method.replace('_', ' ')} on {sub.dataset}, {sub.repeats} repeats, "
+        f"h={sub.hidden_units}, {sub.optimizer}, {sub.epochs} epochs"
+    )
+
+
+if __name__ == "__main__":
+    stage_main(
+        "ensemble",
+        main,
+        add_arguments=add_arguments,
+        describe=describe,
+        instance=lambda args: f"ensemble@{args.method}",
+    )

@@ -1,0 +1,49 @@
+"""Stage `transfer`: standalone vs transfer arms over repeats, both protocols, every case."""
+
+from pathlib import Path
+
+from layerwise import data, transfer
+from layerwise.cli import stage_main
+from layerwise.io import write_csv, write_json
+
+SOURCES = Path("results/transfer_source/models")
+OUT = Path("results/transfer")
+
+
+def load_inputs(cfg):
+    """Source and target problems from the data files, the saved source models."""
+    t = cfg.transfer
+    specs = dict(t.source.problems)
+    specs.update(t.cases)  # a case's target problem goes by the case's name
+    problems = {
+        name: transfer.make_problem(
+            name, data.load(Path("data") / f"{spec.dataset}.npz"), spec.classes
+        )
+        for name, spec in specs.items()
+    }
+    sources = {}
+    for name in {case.source for case in t.cases.values()}:
+        sources[name] = transfer.load_source(SOURCES / f"{name}.keras")
+    return problems, sources
+
+
+def main(cfg, args):
+    problems, sources = load_inputs(cfg)
+    result = transfer.run(cfg, problems, sources)
+    write_csv(OUT / "replicas.csv", result.replicas)
+    write_csv(OUT / "curves.csv", result.curves)
+    write_csv(OUT / "speed.csv", transfer.wide_curves(result.curves))
+    write_json(OUT / "summary.json", result.summary)  # everything the report reads
+    write_json(OUT / "metrics.json", transfer.headline_metrics(result.summary))
+
+
+def describe(cfg, args):
+    t = cfg.transfer
+    return (
+        f"{len(transfer.arm_names(t))} arms x {t.repeats} repeats x "
+        f"{len(t.protocols)} protocols on {', '.join(t.cases)}, {t.epochs} epochs"
+    )
+
+
+if __name__ == "__main__":
+    stage_main("transfer", main, describe=describe)
