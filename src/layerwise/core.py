@@ -229,13 +229,12 @@ def _epoch_function(program: _Program, hyper_items: tuple):
             return (s + 1, *train_step(idx, step, train, slots))
 
         train = [params[j] for j in trainable_ix]
-        if n_full:  # with fewer rows than one batch the loop's static slice would not fit
-            _, step, train, slots = tf.while_loop(
-                lambda s, *_: s < n_full,
-                body,
-                (tf.constant(0), step, train, list(slots)),
-                parallel_iterations=1,
-            )
+        _, step, train, slots = tf.while_loop(
+            lambda s, *_: s < n_full,
+            body,
+            (tf.constant(0), step, train, list(slots)),
+            parallel_iterations=1,
+        )
         if rest:
             step, train, slots = train_step(order[:, n_full * batch_size :], step, train, slots)
         for j, t in zip(trainable_ix, train):
