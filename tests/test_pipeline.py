@@ -121,14 +121,6 @@ def test_dvc_end_to_end_on_the_smoke_preset(repo_copy):
         "overrides of that preset: `baseline.epochs=3`"
         in (repo_copy / "reports/report.md").read_text()
     )
-    # the greedy studies are cached apart: an unsupervised key leaves the supervised one be
-    unsupervised = run(
-        [*dvc, "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"],
-        repo_copy,
-    )
-    assert ran_stages(unsupervised.stdout) == {"greedy_unsupervised", "report"}, unsupervised.stdout
-    assert "## Greedy layer-wise pretraining" in (repo_copy / "reports/report.md").read_text()
-
     shown = run([*dvc, "exp", "show", "--md", "--no-pager"], repo_copy).stdout
     assert "test_accuracy.mean" in shown
 
@@ -140,3 +132,11 @@ def test_dvc_end_to_end_on_the_smoke_preset(repo_copy):
     assert (repo_copy / "results/baseline/metrics.json").read_bytes() == before
     curves = np.loadtxt(repo_copy / "results/baseline/curves.csv", delimiter=",", skiprows=1)
     assert curves.shape[0] == 3
+
+    # the greedy studies are cached apart: an unsupervised key leaves the supervised one be
+    unsupervised = run(
+        [*dvc, "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"],
+        repo_copy,
+    )
+    assert ran_stages(unsupervised.stdout) == {"greedy_unsupervised", "report"}, unsupervised.stdout
+    assert "## Greedy layer-wise pretraining" in (repo_copy / "reports/report.md").read_text()
