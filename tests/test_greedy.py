@@ -189,7 +189,7 @@ def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
     from layerwise import report
     from layerwise.report_greedy import greedy_section
 
-    assert greedy_section in report.SECTIONS
+    assert greedy_section in report.sections()
     ctx = report.ReportContext(
         cfg=smoke_cfg,
         results=smoke_results["root"],

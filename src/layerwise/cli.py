@@ -83,8 +83,10 @@ def stage_main(
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
     describe: Callable[[Config, argparse.Namespace], str] | None = None,
     instance: Callable[[argparse.Namespace], str] | None = None,
+    record_time: bool = True,
 ) -> None:
-    """Run one stage: parse args, load and check params, run, record wall time.
+    """Run one stage: parse args, load and check params, run, record wall time
+    (results/timing/<stage>.json, read by the report; the report itself records none).
 
     Bad input ends the process with one line on stderr and exit code 2; set
     LAYERWISE_DEBUG=1 to see the traceback instead.
@@ -103,10 +105,11 @@ def stage_main(
         start = time.monotonic()
         run(cfg, args)
         seconds = time.monotonic() - start
-        write_json(
-            f"results/timing/{name}.json",
-            {"stage": name, "wall_seconds": seconds, "versions": versions()},
-        )
+        if record_time:
+            write_json(
+                f"results/timing/{name}.json",
+                {"stage": name, "wall_seconds": seconds, "versions": versions()},
+            )
         print(f"== {name}: done in {seconds:.1f}s", flush=True)
     except UserError as err:
         if debug:

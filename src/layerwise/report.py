@@ -1,6 +1,6 @@
 """reports/report.md: assembled from the stages' outputs only (it trains nothing).
 
-Each study contributes a section function `(ReportContext) -> markdown`; SECTIONS
+Each study contributes a section function `(ReportContext) -> markdown`; `sections()`
 lists them in reading order.
 """
 
@@ -17,7 +17,6 @@ import yaml
 from layerwise import plots, published
 from layerwise.config import Config, as_dict
 from layerwise.io import atomic_path, read_json
-from layerwise.report_transfer import transfer_section
 from layerwise.stats import within_range
 
 
@@ -146,21 +145,14 @@ def baseline_section(ctx: ReportContext) -> str:
     )
 
 
-SECTIONS: list[Callable[[ReportContext], str]] = [data_section, baseline_section]
-SECTIONS.append(transfer_section)
+def sections() -> list[Callable[[ReportContext], str]]:
+    """Every section in reading order. The study modules are imported here because they
+    use the helpers above (ReportContext, table, summary_row, ...)."""
+    from layerwise.report_ensembles import ensembles_section
+    from layerwise.report_greedy import greedy_section
+    from layerwise.report_transfer import transfer_section
 
-
-def _ensembles_section(ctx: ReportContext) -> str:
-    from layerwise.report_ensembles import ensembles_section  # imports report: load late
-
-    return ensembles_section(ctx)
-
-
-SECTIONS.append(_ensembles_section)
-
-from layerwise import report_greedy  # noqa: E402  (it uses the helpers above)
-
-SECTIONS.append(report_greedy.greedy_section)
+    return [data_section, baseline_section, greedy_section, transfer_section, ensembles_section]
 
 
 def configuration_section(ctx: ReportContext) -> str:
@@ -201,7 +193,7 @@ def build(ctx: ReportContext, path: Path) -> None:
         "Where the reference publishes a number, it stands beside ours; the reference "
         "reports single runs, we report the distribution over repeats.",
     ]
-    parts += [section(ctx) for section in SECTIONS]
+    parts += [section(ctx) for section in sections()]
     parts += [configuration_section(ctx), environment_section(ctx)]
     with atomic_path(path) as tmp:
         tmp.write_text("\n\n".join(parts) + "\n")
