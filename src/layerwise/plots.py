@@ -204,6 +204,8 @@ def chosen_depths(table: pd.DataFrame, title: str, path: str | Path) -> None:
     ax.set_ylabel("replicas")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(loc="best")
+    ax.set_title(title)
+    save(fig, path)
 
 
 def arm_boxes(
@@ -316,6 +318,7 @@ def few_labels(tables: dict[str, pd.DataFrame], title: str, path: str | Path) ->
         ax.set_title(name)
         ax.legend(loc="lower right", fontsize=7)
     fig.suptitle(title, y=1.03)
+    save(fig, path)
 
 
 def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str, path: str | Path) -> None:
