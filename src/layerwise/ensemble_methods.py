@@ -244,6 +244,30 @@ def per_repeat_rows(probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
 # -- the methods ------------------------------------------------------------------------
 
 
+def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progress: bool):
+    """Train R repeats x M members on the training rows left after carving a validation
+    split per repeat; return the splits, and the members' probabilities [R, M, rows,
+    classes] and labels on that validation split (where combiners are fitted) and on the
+    test rows."""
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        seed,
+        progress=progress,
+        train_index=np.repeat(splits.train, M, axis=0),
+    )
+    val_x = data.x_train if splits.val_source == "train" else data.x_test
+    val_y = data.y_train if splits.val_source == "train" else data.y_test
+    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
+    test_probs = per_repeat_rows(
+        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
+    )
+    return splits, val_probs, val_y[splits.val], test_probs, data.y_test[splits.test]
+
+
 def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
     sub = cfg.ensembles.model_averaging
     data = datasets[sub.dataset]
@@ -290,24 +314,9 @@ def weighted_average(cfg: Config, datasets: dict[str, Dataset], progress=True) -
     data = datasets[sub.dataset]
     R, M, K = sub.repeats, sub.n_members, sub.n_weighted
     seed = method_seed(cfg, "weighted_average")
-    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
-    model, _ = train_members(
-        sub,
-        data.x_train,
-        data.onehot(data.y_train),
-        R * M,
-        seed,
-        progress=progress,
-        train_index=np.repeat(splits.train, M, axis=0),
+    splits, val_probs, val_labels, test_probs, test_labels = members_with_validation(
+        sub, data, R, M, seed, progress
     )
-    val_x = data.x_train if splits.val_source == "train" else data.x_test
-    val_y = data.y_train if splits.val_source == "train" else data.y_test
-    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
-    val_labels = val_y[splits.val]
-    test_probs = per_repeat_rows(
-        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
-    )
-    test_labels = data.y_test[splits.test]
     sweep = comb.size_sweep(test_probs, test_labels[:, None])
     head = test_probs[:, :K]
     cost = K * sub.epochs
@@ -567,24 +576,9 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
     data = datasets[sub.dataset]
     R, M = sub.repeats, sub.n_members
     seed = method_seed(cfg, "stacking")
-    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
-    model, _ = train_members(
-        sub,
-        data.x_train,
-        data.onehot(data.y_train),
-        R * M,
-        seed,
-        progress=progress,
-        train_index=np.repeat(splits.train, M, axis=0),
+    splits, val_probs, val_labels, test_probs, test_labels = members_with_validation(
+        sub, data, R, M, seed, progress
     )
-    val_x = data.x_train if splits.val_source == "train" else data.x_test
-    val_y = data.y_train if splits.val_source == "train" else data.y_test
-    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
-    val_labels = val_y[splits.val]
-    test_probs = per_repeat_rows(
-        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
-    )
-    test_labels = data.y_test[splits.test]
     cost = M * sub.epochs
     sweep = comb.size_sweep(test_probs, test_labels[:, None])
     arms = [

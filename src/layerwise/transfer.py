@@ -43,34 +43,23 @@ STANDALONE = "standalone"
 
 
 @dataclass
-class Problem:
-    """A classification problem: a dataset, possibly restricted to some of its classes."""
+class Problem(Dataset):
+    """A classification problem: a dataset, possibly restricted to some of its classes
+    (labels renumbered 0..n_classes-1), with the name the report uses."""
 
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray  # integer labels 0..n_classes-1
-    x_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-
-    @property
-    def n_features(self) -> int:
-        return int(self.x_train.shape[1])
-
-    def onehot(self, labels: np.ndarray) -> np.ndarray:
-        return np.eye(self.n_classes, dtype=np.float32)[labels]
+    name: str = ""
 
 
 def make_problem(name: str, dataset: Dataset, classes: list[int]) -> Problem:
     """The dataset's rows of `classes` (all rows for []), labels renumbered 0..k-1 in order."""
     if not classes:
         return Problem(
-            name,
             dataset.x_train,
             dataset.y_train,
             dataset.x_test,
             dataset.y_test,
             dataset.n_classes,
+            name=name,
         )
     bad = [c for c in classes if c >= dataset.n_classes]
     if bad or len(set(classes)) != len(classes):
@@ -83,12 +72,12 @@ def make_problem(name: str, dataset: Dataset, classes: list[int]) -> Problem:
     keep_train = relabel[dataset.y_train] >= 0
     keep_test = relabel[dataset.y_test] >= 0
     return Problem(
-        name,
         dataset.x_train[keep_train],
         relabel[dataset.y_train[keep_train]],
         dataset.x_test[keep_test],
         relabel[dataset.y_test[keep_test]],
         len(classes),
+        name=name,
     )
 
 
