@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from layerwise.core import Dense, Optimizer, ReplicaMLP
+from layerwise.core import Dense, Optimizer, ReplicaMLP, _replica_groups, default_threads
 from layerwise.data import blobs
 
 LAYERS = [Dense(10, "relu", "he_uniform"), Dense(8, "tanh"), Dense(3, "softmax")]
@@ -47,6 +47,33 @@ def test_replica_matches_keras_fit(problem, opt):
         for ours, theirs in zip([w[r] for w in trained], reference.get_weights()):
             np.testing.assert_allclose(ours, theirs, atol=1e-5)
         assert not np.allclose(trained[0][r], initial[0][r])  # it did train
+
+
+def test_frozen_leading_layers_match_keras(problem):
+    """A fit with the first layer frozen trains the layers above it on that layer's output,
+    computed once; Keras, which recomputes it every step, reaches the same weights."""
+    x, y = problem
+    opt = Optimizer("sgd", 0.01, momentum=0.9)
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=6)
+    initial = model.get_weights()
+    model.freeze([0])
+    assert model.frozen_prefix() == 1
+    rng = np.random.default_rng(1)
+    orders = [rng.permuted(np.tile(np.arange(len(x)), (2, 1)), axis=1) for _ in range(3)]
+    index = np.tile(np.arange(len(x)), (2, 1))  # a per-replica sample takes the same path
+    model.fit(x, y, epochs=3, optimizer=opt, batch_orders=orders, train_index=index)
+    trained = model.get_weights()
+    np.testing.assert_array_equal(trained[0], initial[0])
+    for r in range(2):
+        reference = ReplicaMLP(2, LAYERS, initial).to_keras(r)
+        reference.layers[0].trainable = False
+        reference.compile(optimizer=keras_optimizer(opt), loss="categorical_crossentropy")
+        for order in orders:
+            reference.fit(
+                x[order[r]], y[order[r]], batch_size=32, epochs=1, shuffle=False, verbose=0
+            )
+        for ours, theirs in zip([w[r] for w in trained], reference.get_weights()):
+            np.testing.assert_allclose(ours, theirs, atol=1e-5)
 
 
 def test_mse_loss_matches_keras(problem):
@@ -103,6 +130,79 @@ def test_training_is_deterministic(problem):
         np.testing.assert_array_equal(a, b)
     for key in runs[0][1]:
         np.testing.assert_array_equal(runs[0][1][key], runs[1][1][key])
+
+
+@pytest.mark.parametrize(
+    "opt, first_layer",
+    [
+        (Optimizer("sgd", 0.01, 0.9), np.array([True, False] * 3)),  # per-replica flags
+        (Optimizer("adam", 0.001), False),  # frozen for all: trained on its output
+    ],
+)
+def test_threads_do_not_change_results(problem, opt, first_layer):
+    """Replica groups on threads train bit-identically to one group: same weights, curves,
+    kept epochs, and per-replica samples, validation and freezing flags carried along."""
+    x, y = problem
+    R = 6
+    rng = np.random.default_rng(4)
+    index = np.stack([rng.choice(len(x), 60) for _ in range(R)])
+    val = (np.repeat(x[None, :30], R, axis=0), np.repeat(y[None, :30], R, axis=0))
+    runs = []
+    for threads in (1, 2, 3, 4):  # 4 does not divide 6: three groups
+        model = ReplicaMLP.create(2, LAYERS, R, seed=5)
+        model.trainable[0] = first_layer
+        h = model.fit(
+            x,
+            y,
+            epochs=3,
+            optimizer=opt,
+            seed=7,
+            train_index=index,
+            validation=val,
+            keep_epochs=[1],
+            threads=threads,
+        )
+        runs.append((model.get_weights(), h))
+    for weights, h in runs[1:]:
+        for a, b in zip(runs[0][0], weights, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for key, curve in runs[0][1].curves.items():
+            np.testing.assert_array_equal(curve, h.curves[key])
+        for a, b in zip(runs[0][1].kept[1], h.kept[1], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_replica_groups_are_equal_and_cover_every_replica():
+    assert _replica_groups(30, 2) == [slice(0, 15), slice(15, 30)]
+    assert _replica_groups(5, 2) == [slice(0, 5)]  # unequal groups would compile twice
+    assert _replica_groups(6, 4) == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    assert _replica_groups(2, 8) == [slice(0, 1), slice(1, 2)]
+
+
+def test_default_threads_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("LAYERWISE_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.setenv("LAYERWISE_THREADS", "0")
+    with pytest.raises(ValueError, match="LAYERWISE_THREADS"):
+        default_threads()
+    monkeypatch.delenv("LAYERWISE_THREADS")
+    assert default_threads() >= 1
+
+
+def test_fit_without_curves_trains_the_same_weights(problem):
+    x, y = problem
+    runs = []
+    for curves in (True, False):
+        model = ReplicaMLP.create(2, LAYERS, 4, seed=8)
+        h = model.fit(x, y, epochs=3, optimizer=Optimizer("sgd", 0.01, 0.9), curves=curves)
+        runs.append((model.get_weights(), h))
+    assert runs[1][1].curves == {} and runs[0][1].curves["loss"].shape == (3, 4)
+    for a, b in zip(runs[0][0], runs[1][0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="validation"):
+        ReplicaMLP.create(2, LAYERS, 2, seed=0).fit(
+            x, y, epochs=1, optimizer=Optimizer(), validation=(x, y), curves=False
+        )
 
 
 def test_history_and_kept_epochs(problem):

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,7 +212,7 @@ def _epoch_function(program: _Program, hyper_items: tuple):
         n_full, rest = divmod(n, batch_size)
 
         def train_step(idx, step, train, slots):
-            xb, yb = tf.gather(x, idx), tf.gather(y, idx)
+            xb, yb = _gather_rows(x, idx), tf.gather(y, idx)
             full = list(params)
             for j, t in zip(trainable_ix, train):
                 full[j] = t
@@ -266,6 +268,146 @@ def _predict(params, x, activations):
     return _forward(params, x, activations)
 
 
+def _rows_of(t: tf.Tensor, rows: slice) -> tf.Tensor:
+    """A per-replica tensor [R, N, ...] cut to the replicas `rows`; shared data as it is."""
+    return t[rows] if t.shape.rank == 3 else t
+
+
+def _gather_rows(x: tf.Tensor, index) -> tf.Tensor:
+    """Rows `index` [R, n] of x: shared [N, d] or per replica [R, N, d]; gives [R, n, d]."""
+    return tf.gather(x, index, batch_dims=1) if x.shape.rank == 3 else tf.gather(x, index)
+
+
+def default_threads() -> int:
+    """Replica groups `fit` trains side by side: $LAYERWISE_THREADS, else the usable cores.
+
+    XLA runs a small model's whole program on one core, so a second group of replicas
+    on a second core nearly halves the wall time; results do not depend on this number.
+    """
+    value = os.environ.get("LAYERWISE_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"LAYERWISE_THREADS = {value!r} (allowed: a whole number >= 1)")
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _replica_groups(n_replicas: int, threads: int) -> list[slice]:
+    """Equal contiguous groups of replicas, as many as divide R without exceeding `threads`.
+
+    Equal sizes mean one compiled program serves every group.
+    """
+    k = max(1, min(threads, n_replicas))
+    while n_replicas % k:
+        k -= 1
+    size = n_replicas // k
+    return [slice(i * size, (i + 1) * size) for i in range(k)]
+
+
+@dataclass(frozen=True)
+class _FitJob:
+    """What one `fit` call shares between its replica groups; `run` trains one group."""
+
+    run_epoch: Callable
+    program: _Program
+    optimizer: Optimizer
+    x: tf.Tensor
+    y: tf.Tensor
+    shared_sample: bool
+    validation: tuple | None
+    curves: bool
+    epochs: int
+    seed: int
+    learning_rates: list[float]  # per epoch
+    keep: frozenset
+    batch_orders: list | None
+    train_index: np.ndarray  # [R, n] for all replicas
+    flags: np.ndarray  # [R, layers] trainable per replica
+    layer_trainable: tuple
+
+    def _scored(self, train_index: np.ndarray, rows: slice) -> list:
+        """The (x, y) pairs scored after each epoch: the training sample, then validation."""
+        if not self.curves:
+            return []
+        x = _rows_of(self.x, rows)
+        if self.shared_sample:  # no per-replica copy of the data
+            scored = [(x, self.y)]
+        else:
+            scored = [(_gather_rows(x, train_index), tf.gather(self.y, train_index))]
+        if self.validation is not None:
+            pair = [tf.convert_to_tensor(v, tf.float32) for v in self.validation]
+            # per-replica validation data carries the replica axis first: [R, N, ...]
+            scored.append(tuple(_rows_of(v, rows) for v in pair))
+        return scored
+
+    def _masks(self, rows: slice) -> list:
+        """One 0/1 factor per replica and trainable tensor, shaped to broadcast."""
+        if not self.program.replica_masks:
+            return []
+        flags = self.flags[rows].astype(np.float32)
+        masks = []
+        for i, t in enumerate(self.layer_trainable):
+            if t:
+                masks += [tf.constant(flags[:, i, None, None]), tf.constant(flags[:, i, None])]
+        return masks
+
+    def run(self, all_params: list, rows: slice, on_epoch) -> tuple[list, dict, dict]:
+        """Train the replicas `rows`; returns (params, curves {name: [epochs, r]}, kept)."""
+        params = [p[rows] for p in all_params]
+        x = _rows_of(self.x, rows)
+        train_index = self.train_index[rows]
+        R, n = self.train_index.shape
+        scored = self._scored(train_index, rows)
+        masks = self._masks(rows)
+        trainable = [
+            params[j] for i, t in enumerate(self.layer_trainable) if t for j in (2 * i, 2 * i + 1)
+        ]
+        if self.optimizer.name == "adam":  # first moments, then second moments
+            slots = [tf.zeros_like(p) for p in trainable] * 2
+        elif self.optimizer.momentum != 0:
+            slots = [tf.zeros_like(p) for p in trainable]
+        else:  # plain SGD keeps no state; scalars hold the places
+            slots = [tf.zeros((), tf.float32) for _ in trainable]
+        step = tf.constant(0, tf.int64)
+        # every group draws all R replicas' orders and takes its own rows, so the
+        # minibatches do not depend on how the replicas are grouped
+        rng = np.random.default_rng(self.seed)
+        names = ["loss", "score"] + (["val_loss", "val_score"] if self.validation else [])
+        values = {name: [] for name in names} if self.curves else {}
+        kept = {}
+        for epoch in range(self.epochs):
+            if self.batch_orders is not None:
+                positions = self.batch_orders[epoch][rows]
+            else:
+                positions = rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)[rows]
+            order = np.take_along_axis(train_index, positions, axis=1)
+            params, slots, step, scores = self.run_epoch(
+                params,
+                slots,
+                step,
+                tf.constant(self.learning_rates[epoch], tf.float32),
+                x,
+                self.y,
+                tf.constant(order),
+                scored,
+                masks,
+            )
+            params = list(params)
+            for prefix, (loss_values, score) in zip(("", "val_"), scores):
+                values[prefix + "loss"].append(loss_values.numpy())
+                values[prefix + "score"].append(score.numpy())
+            if epoch in self.keep:
+                kept[epoch] = [p.numpy() for p in params]
+            if on_epoch is not None:
+                on_epoch(epoch)
+        r = train_index.shape[0]
+        curves = {name: np.asarray(v).reshape(self.epochs, r) for name, v in values.items()}
+        return params, curves, kept
+
+
 def _simplify_flags(flags) -> list:
     """Trainable flags with a per-replica array collapsed to a bool where all replicas agree."""
     out = []
@@ -309,13 +451,16 @@ class ReplicaMLP:
     def n_replicas(self) -> int:
         return int(self.params[0].shape[0])
 
-    def _program(self, loss: str, optimizer: str = "sgd", batch_size: int = 32) -> _Program:
+    def _program(
+        self, loss: str, optimizer: str = "sgd", batch_size: int = 32, first: int = 0
+    ) -> _Program:
+        """The program for layers `first` onwards (the layers below feed it features)."""
         if loss not in LOSSES:
             raise ValueError(f"loss {loss!r} not in {LOSSES}")
         return _Program(
-            activations=tuple(layer.activation for layer in self.layers),
-            trainable=tuple(self.layer_trainable()),
-            replica_masks=any(isinstance(t, np.ndarray) for t in self.trainable),
+            activations=tuple(layer.activation for layer in self.layers[first:]),
+            trainable=tuple(self.layer_trainable()[first:]),
+            replica_masks=any(isinstance(t, np.ndarray) for t in self.trainable[first:]),
             loss=loss,
             optimizer=optimizer,
             batch_size=batch_size,
@@ -473,6 +618,17 @@ class ReplicaMLP:
         return {"loss": loss_values.numpy(), "score": score.numpy()}
 
     # -- training --------------------------------------------------------------
+    def frozen_prefix(self) -> int:
+        """How many leading layers no replica trains (their output is fixed during a fit)."""
+        flags = self.layer_trainable()
+        return flags.index(True) if True in flags else len(flags)
+
+    def _features(self, x, n_layers: int) -> tf.Tensor:
+        """The output of the first `n_layers` layers: [R, N, units] for every replica."""
+        activations = tuple(layer.activation for layer in self.layers[:n_layers])
+        x = tf.convert_to_tensor(x, tf.float32)
+        return _predict(self.params[: 2 * n_layers], x, activations)
+
     def fit(
         self,
         x: np.ndarray,
@@ -489,6 +645,8 @@ class ReplicaMLP:
         keep_epochs: Iterable[int] = (),
         batch_orders: Iterable[np.ndarray] | None = None,
         on_epoch: Callable[[int], None] | None = None,
+        curves: bool = True,
+        threads: int | None = None,
     ) -> History:
         """Train every replica for `epochs` epochs with a fresh optimizer state.
 
@@ -500,6 +658,13 @@ class ReplicaMLP:
         keep_epochs: epochs (0-based) after which a copy of the weights is kept.
         batch_orders: per epoch an [R, n] permutation of positions in the sample,
             to replay a given minibatch sequence (tests); default: drawn from `seed`.
+        on_epoch: called with the epoch index after each epoch (of the first replica
+            group when the replicas are spread over threads).
+        curves: False skips the per-epoch scoring (History.curves stays empty) when
+            only the trained weights matter; it is a large share of a small model's epoch.
+        threads: replica groups trained side by side on their own threads (default
+            `default_threads()`). Replicas never interact and each group replays the
+            same minibatch orders, so the weights are bit-identical for any value.
         """
         if epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {epochs}")
@@ -507,6 +672,8 @@ class ReplicaMLP:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not any(self.layer_trainable()):
             raise ValueError("every layer is frozen: nothing to train")
+        if validation is not None and not curves:
+            raise ValueError("validation data is only scored with curves=True")
         R = self.n_replicas
         x = tf.convert_to_tensor(x, tf.float32)
         y = tf.convert_to_tensor(y, tf.float32)
@@ -516,8 +683,15 @@ class ReplicaMLP:
         train_index = np.asarray(train_index, dtype=np.int64)
         if train_index.shape[0] != R:
             raise ValueError(f"train_index has {train_index.shape[0]} rows for {R} replicas")
-        n = train_index.shape[1]
-        program = self._program(loss, optimizer.name, batch_size)
+        # the leading layers no replica trains give the same output every epoch: compute
+        # it once and train the layers above it on those features
+        first = self.frozen_prefix()
+        frozen, params = self.params[: 2 * first], self.params[2 * first :]
+        if first:
+            x = self._features(x, first)
+            if validation is not None:
+                validation = (self._features(validation[0], first), validation[1])
+        program = self._program(loss, optimizer.name, batch_size, first)
         hyper = tuple(
             sorted(
                 {
@@ -528,72 +702,51 @@ class ReplicaMLP:
                 }.items()
             )
         )
-        run_epoch = _epoch_function(program, hyper)
-        # each replica is scored on its own training sample, and on the validation data
-        if shared_sample:  # no per-replica copy of the data
-            scored = [(x, y)]
+        if batch_orders is not None:
+            batch_orders = [np.asarray(o) for o in batch_orders]
+        job = _FitJob(
+            run_epoch=_epoch_function(program, hyper),
+            program=program,
+            optimizer=optimizer,
+            x=x,
+            y=y,
+            shared_sample=shared_sample,
+            validation=validation,
+            curves=curves,
+            epochs=epochs,
+            seed=seed,
+            learning_rates=[
+                optimizer.learning_rate if lr_schedule is None else lr_schedule(epoch)
+                for epoch in range(epochs)
+            ],
+            keep=frozenset(keep_epochs),
+            batch_orders=batch_orders,
+            train_index=train_index,
+            flags=self.replica_trainable()[:, first:],
+            layer_trainable=tuple(self.layer_trainable()[first:]),
+        )
+        groups = _replica_groups(R, default_threads() if threads is None else threads)
+        if len(groups) == 1:
+            results = [job.run(params, groups[0], on_epoch)]
         else:
-            scored = [(tf.gather(x, train_index), tf.gather(y, train_index))]
-        if validation is not None:
-            scored.append(tuple(tf.convert_to_tensor(v, tf.float32) for v in validation))
-
-        trainable_params = [
-            self.params[j]
-            for i, t in enumerate(self.layer_trainable())
-            if t
-            for j in (2 * i, 2 * i + 1)
+            with ThreadPoolExecutor(len(groups)) as pool:
+                futures = [
+                    pool.submit(job.run, params, rows, on_epoch if i == 0 else None)
+                    for i, rows in enumerate(groups)
+                ]
+                results = [f.result() for f in futures]
+        self.params = frozen + [
+            tf.concat([group[0][j] for group in results], axis=0) for j in range(len(params))
         ]
-        masks = []
-        if program.replica_masks:  # one 0/1 factor per replica, shaped to broadcast
-            flags = self.replica_trainable().astype(np.float32)
-            for i, t in enumerate(self.layer_trainable()):
-                if t:
-                    masks += [tf.constant(flags[:, i, None, None]), tf.constant(flags[:, i, None])]
-        if optimizer.name == "adam":  # first moments, then second moments
-            slots = [tf.zeros_like(p) for p in trainable_params] * 2
-        elif optimizer.momentum != 0:
-            slots = [tf.zeros_like(p) for p in trainable_params]
-        else:  # plain SGD keeps no state; scalars hold the places
-            slots = [tf.zeros((), tf.float32) for _ in trainable_params]
-        step = tf.constant(0, tf.int64)
-        keep = set(keep_epochs)
-        rng = np.random.default_rng(seed)
-        orders = iter(batch_orders) if batch_orders is not None else None
         history = History()
-        names = ["loss", "score"] + (["val_loss", "val_score"] if validation else [])
-        rows = {name: [] for name in names}
-        params = list(self.params)
-        for epoch in range(epochs):
-            lr = optimizer.learning_rate if lr_schedule is None else lr_schedule(epoch)
-            positions = (
-                next(orders)
-                if orders is not None
-                else rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)
-            )
-            order = np.take_along_axis(train_index, np.asarray(positions), axis=1)
-            params, slots, step, scores = run_epoch(
-                params,
-                slots,
-                step,
-                tf.constant(lr, tf.float32),
-                x,
-                y,
-                tf.constant(order),
-                scored,
-                masks,
-            )
-            params = list(params)
-            for prefix, (loss_values, score) in zip(("", "val_"), scores):
-                rows[prefix + "loss"].append(loss_values.numpy())
-                rows[prefix + "score"].append(score.numpy())
-            if epoch in keep:
-                history.kept[epoch] = [p.numpy() for p in params]
-            if on_epoch is not None:
-                on_epoch(epoch)
-        self.params = params
         history.curves = {
-            name: np.asarray(values).reshape(epochs, R) for name, values in rows.items()
+            name: np.concatenate([c[name] for _, c, _ in results], axis=1) for name in results[0][1]
         }
+        for epoch in sorted(results[0][2]):
+            history.kept[epoch] = [p.numpy() for p in frozen] + [
+                np.concatenate([kept[epoch][j] for _, _, kept in results], axis=0)
+                for j in range(len(params))
+            ]
         return history
 
     # -- growing, freezing and swapping heads (greedy layer-wise training) -------
