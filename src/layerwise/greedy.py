@@ -178,6 +178,7 @@ def _fitter(
             optimizer=optimizer,
             batch_size=batch_size,
             seed=_seed(cfg, stream, k),
+            curves=False,  # the greedy studies score the final weights only
             **fit_args,
         )
 
@@ -263,6 +264,7 @@ def classifier_head_scores(
         optimizer=make_optimizer(cfg.optimizer),
         train_index=train_index,
         seed=_seed(cfg, 12, round_),
+        curves=False,
     )
     return _accuracies(classifier, data)
 
@@ -292,6 +294,7 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
             loss="mse",
             batch_size=g.batch_size,
             seed=_seed(cfg, 13, k),
+            curves=False,
         )
         scores = {
             "train_mse": autoencoder.evaluate(x, x, "mse")["loss"],
@@ -589,6 +592,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
             loss="mse",
             batch_size=f.batch_size,
             seed=_seed(cfg, 61, k),
+            curves=False,
         )
 
     fit_ae(autoencoder, 0)
@@ -615,6 +619,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
                 batch_size=f.batch_size,
                 train_index=index,
                 seed=_seed(cfg, stream, i),
+                curves=False,
             )
             return model
 
