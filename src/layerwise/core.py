@@ -152,8 +152,12 @@ def _forward(params, x, activations, final_activation=True):
     return h
 
 
-def _per_replica_loss(params, x, y, program: _Program) -> tf.Tensor:
-    """Mean loss over the batch, one value per replica: shape [R]."""
+def _per_replica_loss(params, x, y, program: _Program, weights=None) -> tf.Tensor:
+    """Mean loss over the batch, one value per replica: shape [R].
+
+    weights: [R, B] 1 for the rows that count and 0 for padding; the mean is then
+    over the counted rows only.
+    """
     if program.loss == "categorical_crossentropy" and program.activations[-1] == "softmax":
         logits = _forward(params, x, program.activations, final_activation=False)
         y = tf.broadcast_to(y, tf.shape(logits))
@@ -167,7 +171,9 @@ def _per_replica_loss(params, x, y, program: _Program) -> tf.Tensor:
     else:  # mse
         out = _forward(params, x, program.activations)
         per_sample = tf.reduce_mean(tf.square(y - out), axis=-1)
-    return tf.reduce_mean(per_sample, axis=-1)
+    if weights is None:
+        return tf.reduce_mean(per_sample, axis=-1)
+    return tf.reduce_sum(per_sample * weights, axis=-1) / tf.reduce_sum(weights, axis=-1)
 
 
 def _optimizer_step(program, hyper, lr, step, params, grads, slots):
@@ -204,21 +210,25 @@ def _epoch_function(program: _Program, hyper_items: tuple):
 
     @tf.function(jit_compile=True, autograph=False)
     def run_epoch(params, slots, step, lr, x, y, order, scored, masks):
-        # XLA needs static slice sizes: the full batches run in a loop, the
-        # smaller last batch (as Keras makes it) runs once after it.
+        # XLA needs static slice sizes: the last, smaller batch (as Keras makes it) is
+        # padded to a full one whose extra rows carry zero weight, so one compiled
+        # step serves every batch (a second copy of the step doubled compile time)
         params = list(params)
-        batch_size = min(program.batch_size, order.shape[1])  # Keras: one batch of all rows
-        n = order.shape[1]
-        n_full, rest = divmod(n, batch_size)
+        R, n = order.shape
+        batch_size = min(program.batch_size, n)  # Keras: one batch of all rows
+        n_steps = -(-n // batch_size)
+        padding = n_steps * batch_size - n
+        if padding:
+            order = tf.concat([order, tf.zeros([R, padding], order.dtype)], axis=1)
 
-        def train_step(idx, step, train, slots):
+        def train_step(idx, counted, step, train, slots):
             xb, yb = _gather_rows(x, idx), tf.gather(y, idx)
             full = list(params)
             for j, t in zip(trainable_ix, train):
                 full[j] = t
             with tf.GradientTape() as tape:
                 tape.watch(train)
-                loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program))
+                loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program, counted))
             grads = tape.gradient(loss, train)
             if program.replica_masks:
                 # a zero gradient leaves a frozen replica's weights (and slots) exactly as they are
@@ -227,18 +237,18 @@ def _epoch_function(program: _Program, hyper_items: tuple):
             return step + 1, train, slots
 
         def body(s, step, train, slots):
-            idx = tf.slice(order, [0, s * batch_size], [order.shape[0], batch_size])
-            return (s + 1, *train_step(idx, step, train, slots))
+            idx = tf.slice(order, [0, s * batch_size], [R, batch_size])
+            position = s * batch_size + tf.range(batch_size)
+            counted = tf.broadcast_to(tf.cast(position < n, tf.float32), [R, batch_size])
+            return (s + 1, *train_step(idx, counted, step, train, slots))
 
         train = [params[j] for j in trainable_ix]
         _, step, train, slots = tf.while_loop(
-            lambda s, *_: s < n_full,
+            lambda s, *_: s < n_steps,
             body,
             (tf.constant(0), step, train, list(slots)),
             parallel_iterations=1,
         )
-        if rest:
-            step, train, slots = train_step(order[:, n_full * batch_size :], step, train, slots)
         for j, t in zip(trainable_ix, train):
             params[j] = t
         scores = [_scores(params, sx, sy, program) for sx, sy in scored]
