@@ -388,13 +388,14 @@ class _FitJob:
         names = ["loss", "score"] + (["val_loss", "val_score"] if self.validation else [])
         values = {name: [] for name in names} if self.curves else {}
         kept = {}
+        run_epoch = None
         for epoch in range(self.epochs):
             if self.batch_orders is not None:
                 positions = self.batch_orders[epoch][rows]
             else:
                 positions = rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)[rows]
             order = np.take_along_axis(train_index, positions, axis=1)
-            params, slots, step, scores = self.run_epoch(
+            args = (
                 params,
                 slots,
                 step,
@@ -405,6 +406,9 @@ class _FitJob:
                 scored,
                 masks,
             )
+            if run_epoch is None:  # every epoch has the same signature: look it up once
+                run_epoch = self.run_epoch.get_concrete_function(*args)
+            params, slots, step, scores = run_epoch(*args)
             params = list(params)
             for prefix, (loss_values, score) in zip(("", "val_"), scores):
                 values[prefix + "loss"].append(loss_values.numpy())
