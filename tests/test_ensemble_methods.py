@@ -137,3 +137,31 @@ def test_stage_refuses_an_unknown_method_in_one_line():
     )
     assert result.returncode == 2
     assert "error: unknown ensemble method 'boosting' (allowed: model_averaging" in result.stderr
+
+
+def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeypatch):
+    """The default picks the size on rows carved from the training data; the test-picked
+    size is only the labelled-optimistic arm."""
+    from layerwise import ensembles as comb
+
+    seen = []
+    choose = comb.choose_size
+
+    def spy(probs, labels):
+        seen.append(labels)
+        return choose(probs, labels)
+
+    monkeypatch.setattr(comb, "choose_size", spy)
+    data = datasets[smoke_cfg.ensembles.snapshot.dataset]
+    result = em.run(smoke_cfg, "snapshot", datasets, progress=False)
+    arms = {arm.key: arm for arm in result.arms}
+    assert arms["best_size_validation"].fitted_on == "validation"
+    assert arms["best_size_test"].fitted_on == "test (optimistic)"
+    assert "optimistic" in arms["best_size_test"].label
+    on_validation, on_test = seen
+    n_val = result.extra["validation_rows"]
+    assert on_validation.shape == (2, n_val) and n_val == 20
+    assert on_test.shape == (2, len(data.y_test))
+    assert result.extra["training_rows"] == len(data.y_train) - n_val
+    splits = em.validation_splits(data, "train", 0.2, 2, em.method_seed(smoke_cfg, "snapshot"))
+    np.testing.assert_array_equal(on_validation, data.y_train[splits.val])

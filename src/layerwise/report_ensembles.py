@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 
 from layerwise import plots, published
-from layerwise.config import EnsemblesConfig
+from layerwise.config import ENSEMBLE_METHODS
 from layerwise.io import read_json
 from layerwise.report import ReportContext, fmt, image, table
 from layerwise.stats import summarize
 
 # the methods in the config section's order (no import of the training code: no TensorFlow)
-METHODS = tuple(f.name for f in dataclasses.fields(EnsemblesConfig))
+METHODS = ENSEMBLE_METHODS
 TITLES = {
     "model_averaging": "Model averaging",
     "weighted_average": "Weighted average",
