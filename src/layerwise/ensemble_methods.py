@@ -392,6 +392,7 @@ def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, l
     return samples
 
 
+META_NAMES = {"logistic": "logistic regression", "forest": "random forest"}
 SCHEME_LABELS = {"random_splits": "random splits", "cv": "k-fold CV", "bagging": "bagging"}
 
 
@@ -625,7 +626,7 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         )
     ]
     fits = {"validation": (val_probs, val_labels), "test": (test_probs, test_labels)}
-    meta_name = {"logistic": "logistic regression", "forest": "random forest"}[sub.meta_learner]
+    meta_name = META_NAMES[sub.meta_learner]
     for where, (fit_probs, fit_labels) in fits.items():
         tag = " (fit on test: optimistic)" if where == "test" else ""
         fitted = "validation" if where == "validation" else "test (optimistic)"
