@@ -390,8 +390,9 @@ def methods_part(ctx: ReportContext) -> list[str]:
         "Member-epochs count the epochs of training behind one ensemble (members x epochs; "
         "one run's epochs for horizontal voting, snapshots and weight averaging). Diversity "
         "is the members' mean pairwise disagreement on the test rows. Combiners with fitted "
-        "parameters are fitted on a validation split; the references' way (fitted on the "
-        "test set it reports) is shown beside, labelled optimistic.",
+        "parameters, and the snapshot ensemble's size, are fitted on a validation split; the "
+        "references' way (fitted on the test set it reports) is shown beside, labelled "
+        "optimistic.",
         table(rows),
     ]
     honest = [
