@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from layerwise import ensemble_methods as em
@@ -106,13 +107,15 @@ def test_unknown_method_is_refused(smoke_cfg):
         em.run(smoke_cfg, "boosting", {})
 
 
-def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, tmp_path):
+def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
+    from layerwise import ensemble_compare
     from layerwise.report import ReportContext
     from layerwise.report_ensembles import ensembles_section
 
     for method in ("horizontal_voting", "snapshot"):
         result = em.run(smoke_cfg, method, datasets, progress=False)
         em.write_results(result, smoke_cfg, tmp_path / "results" / "ensembles" / method)
+    ensemble_compare.write_results(compare_run[0], tmp_path / "results" / "ensemble_compare")
     ctx = ReportContext(
         smoke_cfg, tmp_path / "results", tmp_path / "data", tmp_path / "figures", overrides=[]
     )
@@ -122,6 +125,9 @@ def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, tmp_path):
     assert "| Snapshot ensemble" in text and "published number" in text
     assert (ctx.figures / "ensemble_snapshot_schedule.png").is_file()
     assert (ctx.figures / "ensemble_horizontal_voting_sweep.png").is_file()
+    assert "### One budget, every method" in text and "| one model, 12 epochs" in text
+    assert "### Each method at its book settings (different data and budgets)" in text
+    assert (ctx.figures / "ensemble_compare.png").is_file()
     metrics = json.loads((ctx.results / "ensembles" / "snapshot" / "metrics.json").read_text())
     assert set(metrics) == {"repeats", "test_accuracy", "test_nll"}
 
@@ -137,3 +143,212 @@ def test_stage_refuses_an_unknown_method_in_one_line():
     )
     assert result.returncode == 2
     assert "error: unknown ensemble method 'boosting' (allowed: model_averaging" in result.stderr
+
+
+def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeypatch):
+    """The default picks the size on rows carved from the training data; the test-picked
+    size is only the labelled-optimistic arm."""
+    from layerwise import ensembles as comb
+
+    seen = []
+    choose = comb.choose_size
+
+    def spy(probs, labels):
+        seen.append(labels)
+        return choose(probs, labels)
+
+    monkeypatch.setattr(comb, "choose_size", spy)
+    data = datasets[smoke_cfg.ensembles.snapshot.dataset]
+    result = em.run(smoke_cfg, "snapshot", datasets, progress=False)
+    arms = {arm.key: arm for arm in result.arms}
+    assert arms["best_size_validation"].fitted_on == "validation"
+    assert arms["best_size_test"].fitted_on == "test (optimistic)"
+    assert "optimistic" in arms["best_size_test"].label
+    on_validation, on_test = seen
+    n_val = result.extra["validation_rows"]
+    assert on_validation.shape == (2, n_val) and n_val == 20
+    assert on_test.shape == (2, len(data.y_test))
+    assert result.extra["training_rows"] == len(data.y_train) - n_val
+    splits = em.validation_splits(data, "train", 0.2, 2, em.method_seed(smoke_cfg, "snapshot"))
+    np.testing.assert_array_equal(on_validation, data.y_train[splits.val])
+
+
+# -- one budget, every method (stage ensemble_compare) ----------------------------------
+
+COMPARE_ROWS = [
+    "single_member",
+    "single_model",
+    "averaging",
+    "bagging",
+    "weighted_average",
+    "stacking_meta",
+    "stacking_network",
+    "horizontal_voting",
+    "snapshot",
+    "snapshot_validation",
+    "weight_averaging",
+]
+
+
+@pytest.fixture(scope="module")
+def compare_run(smoke_cfg, datasets):
+    """The compare study on the smoke preset, with every training run and every combiner
+    fit recorded: (result, fits, labels each combiner was fitted on)."""
+    from layerwise import ensemble_compare
+    from layerwise import ensembles as comb
+    from layerwise.core import ReplicaMLP
+
+    fits, seen = [], {}
+    fit = ReplicaMLP.fit
+
+    def recording_fit(model, x, y, **kwargs):
+        index = kwargs.get("train_index")
+        fits.append(
+            {
+                "replicas": model.n_replicas,
+                "epochs": kwargs["epochs"],
+                "input_dim": model.input_dim,
+                "rows": len(x),
+                "train_index": None if index is None else np.asarray(index),
+            }
+        )
+        return fit(model, x, y, **kwargs)
+
+    def recording(name, function, labels_at):
+        def spy(*args, **kwargs):
+            seen.setdefault(name, []).append(np.asarray(args[labels_at]))
+            return function(*args, **kwargs)
+
+        return spy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ReplicaMLP, "fit", recording_fit)
+        patch.setattr(comb, "grid_search_weights", recording("grid", comb.grid_search_weights, 1))
+        patch.setattr(comb, "fit_meta_learner", recording("meta", comb.fit_meta_learner, 1))
+        patch.setattr(comb, "choose_size", recording("size", comb.choose_size, 1))
+        patch.setattr(em, "integrated_head", recording("head", em.integrated_head, 2))
+        data = datasets[smoke_cfg.ensembles.compare.dataset]
+        result = ensemble_compare.run(smoke_cfg, data, progress=False)
+    return result, fits, seen
+
+
+def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg, tmp_path):
+    from layerwise import ensemble_compare
+
+    sub = smoke_cfg.ensembles.compare
+    result, _, _ = compare_run
+    assert [row.arm.key for row in result.rows] == COMPARE_ROWS
+    for row in result.rows:
+        arm = row.arm
+        assert arm.accuracy.shape == (sub.repeats,)
+        assert np.all((arm.accuracy > 0) & (arm.accuracy <= 1)) and np.all(arm.nll > 0)
+        assert np.all((arm.diversity >= 0) & (arm.diversity <= 1))
+    sizes = {row.arm.key: row.arm.n_members for row in result.rows}
+    assert sizes["averaging"] == sizes["stacking_network"] == sizes["snapshot"] == sub.n_members
+    assert sizes["horizontal_voting"] == sub.horizontal_members
+    assert sizes["weight_averaging"] == sub.n_checkpoints
+    ensemble_compare.write_results(result, tmp_path)
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert list(table["key"]) == COMPARE_ROWS
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics["test_accuracy"]) == set(COMPARE_ROWS)
+    assert len(pd.read_csv(tmp_path / "repeats.csv")) == sub.repeats * len(COMPARE_ROWS)
+
+
+def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):
+    sub = smoke_cfg.ensembles.compare
+    R, M, B = sub.repeats, sub.n_members, sub.budget
+    E = B // M
+    result, fits, _ = compare_run
+    cost = {row.arm.key: row.arm.member_epochs for row in result.rows}
+    assert cost.pop("single_member") == E
+    assert set(cost.values()) == {B}
+    # what was trained: members of E epochs (every row + bootstrap, then the validation
+    # methods' members) and three single networks of B epochs (constant rate, two annealed)
+    members = sorted((f["epochs"], f["replicas"]) for f in fits if f["input_dim"] == 2)
+    assert members == [(E, R * M), (E, 2 * R * M), (B, R), (B, R), (B, R)]
+    head = [f for f in fits if f["input_dim"] != 2]
+    assert [(f["epochs"], f["input_dim"]) for f in head] == [(sub.head_epochs, 3 * M)]
+
+
+def test_compare_fits_combiners_on_validation_rows_never_on_test(compare_run, datasets):
+    result, fits, seen = compare_run
+    data = datasets["ensemble_1100"]
+    splits = result.splits
+    n_val = splits.val.shape[1]
+    for train, val in zip(splits.train, splits.val, strict=True):
+        assert not set(train) & set(val)  # validation rows are not member training rows
+        assert sorted([*train, *val]) == list(range(len(data.y_train)))
+    validation_labels = data.y_train[splits.val]  # [R, n_val]: rows of the training data
+    for name in ("grid", "meta"):  # one fit per repeat
+        assert len(seen[name]) == len(splits.val)
+        for labels, expected in zip(seen[name], validation_labels, strict=True):
+            np.testing.assert_array_equal(labels, expected)
+    np.testing.assert_array_equal(seen["head"][0], validation_labels)
+    (sizes_on,) = seen["size"]
+    np.testing.assert_array_equal(sizes_on, validation_labels)
+    # members train on training-data rows only; the runs without the validation rows
+    # (the validation methods' members, the annealed run) train on the members' rows only
+    members = [f for f in fits if f["input_dim"] == 2]
+    assert all(f["rows"] == len(data.y_train) for f in members)
+    n_fit = len(data.y_train) - n_val
+    reduced = [f for f in members if f["train_index"] is not None]
+    reduced = [f for f in reduced if f["train_index"].shape[1] == n_fit]
+    assert len(reduced) == 2  # the validation methods' members and the annealed run
+    for f in reduced:
+        for rows in f["train_index"]:
+            repeat = next(r for r in range(len(splits.train)) if set(rows) == set(splits.train[r]))
+            assert not set(rows) & set(splits.val[repeat])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"budget": 1001}, "ensembles.compare.budget = 1001 is not possible (allowed: a multiple"),
+        (
+            {"n_members": 1},
+            "ensembles.compare.n_members = 1 is out of range (allowed: a number >= 2)",
+        ),
+        (
+            {"horizontal_members": 2000},
+            "ensembles.compare.horizontal_members = 2000 is not possible (allowed: at most budget",
+        ),
+    ],
+    ids=["budget-not-divisible", "one-member", "horizontal-longer-than-run"],
+)
+def test_compare_stage_refuses_bad_values_in_one_line(edit, message, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from .conftest import ROOT
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["ensembles"]["compare"].update(edit)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    result = subprocess.run(
+        [sys.executable, "stages/ensemble_compare.py", "--params", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_compare_grid_too_large_for_many_members_is_refused():
+    with pytest.raises(UserError, match="compare.grid_step = 0.1 is not possible .*coarser step"):
+        compose_config("ensembles.compare.n_members=10")
+    compose_config("ensembles.compare.n_members=10", "ensembles.compare.grid_step=0.5")
+
+
+def test_every_ensembles_sub_section_is_a_method_or_the_comparison():
+    import dataclasses
+
+    from layerwise.config import ENSEMBLE_METHODS, EnsemblesConfig
+
+    names = [f.name for f in dataclasses.fields(EnsemblesConfig)]
+    assert names == [*ENSEMBLE_METHODS, "compare"]

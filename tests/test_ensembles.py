@@ -111,3 +111,27 @@ def test_stacking_meta_learner_learns_which_member_to_trust():
     model = comb.fit_meta_learner(features[:300], labels[:300])
     out = comb.meta_probabilities(model, features[300:], 3)
     assert comb.accuracy(out, labels[300:]) == 1.0
+
+
+def test_choose_size_finds_the_planted_best_size_per_repeat():
+    eye = np.eye(3)
+    labels = np.array([[0, 1, 2, 0], [0, 1, 2, 0]])
+    right, wrong = eye[[0, 1, 2, 0]], eye[[1, 2, 0, 1]]
+    half = eye[[0, 1, 2, 1]]  # right on 3 of 4 rows
+    # repeat 0: the first member is right, two wrong ones follow: size 1 is best;
+    # repeat 1: a wrong member first, then two right ones: the average of 3 wins
+    probs = np.stack([np.stack([right, wrong, half]), np.stack([wrong, right, right])])
+    np.testing.assert_array_equal(comb.choose_size(probs, labels), [1, 3])
+    combined = comb.average_first(probs, np.array([1, 3]))
+    np.testing.assert_allclose(combined[0], right)
+    np.testing.assert_allclose(combined[1], probs[1].mean(axis=0))
+
+
+def test_choose_size_breaks_accuracy_ties_by_likelihood_then_size():
+    labels = np.array([[0, 0]])
+    sure = np.array([[0.9, 0.05, 0.05]] * 2)
+    unsure = np.array([[0.5, 0.25, 0.25]] * 2)
+    # every size is right on both rows; adding the sure member lowers the NLL
+    assert comb.choose_size(np.stack([unsure, sure, unsure])[None], labels) == [2]
+    # identical members: every size ties on NLL too, so the smallest wins
+    assert comb.choose_size(np.stack([sure, sure, sure])[None], labels) == [1]

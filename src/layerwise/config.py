@@ -18,6 +18,7 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
+from layerwise.ensembles import META_LEARNERS, WEIGHT_SCHEMES
 from layerwise.errors import UserError
 
 
@@ -152,17 +153,34 @@ class TransferConfig:
 # -- ensembles study (STUDY.md section 5) ------------------------------------------------
 
 VALIDATION_SOURCES = ("train", "test")
+# sub-sections of `ensembles` that are one method each (stage ensemble@<method>);
+# `ensembles.compare` runs them all on one budget (stage ensemble_compare)
+ENSEMBLE_METHODS = (
+    "model_averaging",
+    "weighted_average",
+    "resampling",
+    "horizontal_voting",
+    "snapshot",
+    "stacking",
+    "weight_averaging",
+)
 
 
 @dataclass
-class EnsembleMembersConfig:
-    """What every ensemble method shares: members' data, network, training, repeats."""
+class EnsembleNetworkConfig:
+    """The members' data, network and optimizer."""
 
     dataset: str = "ensemble_1100"  # a key of `datasets`
     hidden_units: int = _number(25, low=1)  # Dense(h, relu) -> Dense(classes, softmax)
     optimizer: str = _choice("adam", ("sgd", "adam"))
     learning_rate: float = _number(0.001, low=0.0, low_open=True)
     momentum: float = _number(0.0, low=0.0, high=1.0)  # sgd only
+
+
+@dataclass
+class EnsembleMembersConfig(EnsembleNetworkConfig):
+    """What every ensemble method shares: members' data, network, training, repeats."""
+
     epochs: int = _number(500, low=1)
     batch_size: int = _number(32, low=1)
     repeats: int = _number(10, low=1)  # the whole procedure, repeated for CIs
@@ -206,12 +224,14 @@ class SnapshotConfig(EnsembleMembersConfig):
     baseline_hidden_units: int = _number(25, low=1)  # the chapter's plain SGD baseline
     baseline_epochs: int = _number(200, low=1)
     baseline_learning_rate: float = _number(0.01, low=0.0, low_open=True)
+    validation_from: str = _choice("train", VALIDATION_SOURCES)  # rows choosing the size
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
 
 
 @dataclass
 class StackingConfig(EnsembleMembersConfig):
     n_members: int = _number(5, low=1)  # level-0 members
-    meta_learner: str = _choice("logistic", ("logistic", "forest"))
+    meta_learner: str = _choice("logistic", META_LEARNERS)
     head_units: int = _number(10, low=1)  # integrated network: Dense(h, relu) head
     head_epochs: int = _number(300, low=1)
     validation_from: str = _choice("train", VALIDATION_SOURCES)
@@ -225,8 +245,32 @@ class WeightAveragingConfig(EnsembleMembersConfig):
 
 
 @dataclass
+class EnsembleCompareConfig(EnsembleNetworkConfig):
+    """Every method on one dataset, one member network and one budget of member-epochs.
+
+    Independent-member methods train n_members members for budget / n_members epochs
+    each; single-run methods train one network for `budget` epochs.
+    """
+
+    batch_size: int = _number(32, low=1)
+    repeats: int = _number(10, low=2)
+    budget: int = _number(1000, low=2)  # member-epochs every method spends
+    n_members: int = _number(5, low=2)  # members; also snapshot cycles
+    validation_fraction: float = _number(0.2, low=0.0, high=1.0, low_open=True)
+    grid_step: float = _number(0.1, low=0.0, high=1.0, low_open=True)  # weighted average
+    meta_learner: str = _choice("logistic", META_LEARNERS)
+    head_units: int = _number(10, low=1)  # integrated stacking network's head
+    head_epochs: int = _number(300, low=1)
+    horizontal_members: int = _number(50, low=1)  # models of the last epochs voted
+    snapshot_learning_rate: float = _number(0.001, low=0.0, low_open=True)  # cosine peak
+    n_checkpoints: int = _number(10, low=1)  # weight averaging: the last checkpoints
+    weight_scheme: str = _choice("equal", WEIGHT_SCHEMES)
+    decay: float = _number(0.5, low=0.0, low_open=True)  # exponential scheme
+
+
+@dataclass
 class EnsemblesConfig:
-    """One sub-section per method; each is one DVC stage (ensemble@<method>)."""
+    """One sub-section per method, each one DVC stage (ensemble@<method>), and `compare`."""
 
     model_averaging: ModelAveragingConfig = field(default_factory=ModelAveragingConfig)
     weighted_average: WeightedAverageConfig = field(default_factory=WeightedAverageConfig)
@@ -235,6 +279,7 @@ class EnsemblesConfig:
     snapshot: SnapshotConfig = field(default_factory=SnapshotConfig)
     stacking: StackingConfig = field(default_factory=StackingConfig)
     weight_averaging: WeightAveragingConfig = field(default_factory=WeightAveragingConfig)
+    compare: EnsembleCompareConfig = field(default_factory=EnsembleCompareConfig)
 
 
 @dataclass
@@ -550,13 +595,7 @@ def _check_ensembles(cfg: Config) -> None:
         wa.n_weighted,
         f"at most n_members = {wa.n_members}",
     )
-    levels = 1.0 / wa.grid_step
-    need(
-        abs(levels - round(levels)) < 1e-9,
-        "weighted_average.grid_step",
-        wa.grid_step,
-        "a step that divides 1 into whole steps, 1/k: 0.1, 0.2, 0.25, 0.5, 1",
-    )
+    _check_grid_step("weighted_average.grid_step", wa.grid_step, need)
     hv = section.horizontal_voting
     need(
         hv.n_members <= hv.epochs,
@@ -579,6 +618,48 @@ def _check_ensembles(cfg: Config) -> None:
         "weight_averaging.n_checkpoints",
         wt.n_checkpoints,
         f"at most epochs = {wt.epochs}",
+    )
+    _check_ensemble_compare(section.compare, need)
+
+
+def _check_grid_step(key: str, step: float, need) -> int:
+    """A weight grid step must divide 1 into whole steps; returns how many."""
+    levels = 1.0 / step
+    need(
+        abs(levels - round(levels)) < 1e-9,
+        key,
+        step,
+        "a step that divides 1 into whole steps, 1/k: 0.1, 0.2, 0.25, 0.5, 1",
+    )
+    return round(levels)
+
+
+GRID_LIMIT = 2_000_000  # weight vectors the compare stage's grid search may score
+
+
+def _check_ensemble_compare(cmp: EnsembleCompareConfig, need) -> None:
+    """One budget split evenly into members; the single run long enough for its windows."""
+    need(
+        cmp.budget % cmp.n_members == 0,
+        "compare.budget",
+        cmp.budget,
+        f"a multiple of n_members = {cmp.n_members}",
+    )
+    for key in ("horizontal_members", "n_checkpoints"):
+        need(
+            getattr(cmp, key) <= cmp.budget,
+            f"compare.{key}",
+            getattr(cmp, key),
+            f"at most budget = {cmp.budget} epochs of the single run",
+        )
+    levels = _check_grid_step("compare.grid_step", cmp.grid_step, need)
+    vectors = (levels + 1) ** cmp.n_members
+    need(
+        vectors <= GRID_LIMIT,
+        "compare.grid_step",
+        cmp.grid_step,
+        f"a coarser step: {vectors:,} weight vectors for n_members = {cmp.n_members} "
+        f"exceed {GRID_LIMIT:,}",
     )
 
 

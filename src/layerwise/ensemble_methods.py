@@ -24,20 +24,12 @@ from sklearn.model_selection import KFold, train_test_split
 
 from layerwise import ensembles as comb
 from layerwise.cli import Progress
-from layerwise.config import Config, EnsembleMembersConfig
+from layerwise.config import ENSEMBLE_METHODS, Config, EnsembleMembersConfig
 from layerwise.core import Dense, History, Optimizer, ReplicaMLP, cosine_annealing, cycle_ends
 from layerwise.data import Dataset
 from layerwise.stats import summarize
 
-METHODS = (
-    "model_averaging",
-    "weighted_average",
-    "resampling",
-    "horizontal_voting",
-    "snapshot",
-    "stacking",
-    "weight_averaging",
-)
+METHODS = ENSEMBLE_METHODS
 
 
 @dataclass
@@ -161,6 +153,14 @@ def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> 
     return ReplicaMLP(model.input_dim, model.layers, params)
 
 
+def kept_probs(model: ReplicaMLP, history: History, epochs: list[int], x: np.ndarray):
+    """Predictions of the weights kept after `epochs` (in that order), one predict call for
+    all of them: [R, len(epochs), rows, classes]."""
+    stacked = checkpoint_model(model, [history.kept[e] for e in epochs])
+    probs = stacked.predict(x).reshape(len(epochs), model.n_replicas, len(x), -1)
+    return probs.transpose(1, 0, 2, 3)
+
+
 def make_arm(
     key: str,
     label: str,
@@ -241,15 +241,26 @@ def per_repeat_rows(probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.stack([probs[r][:, rows[r]] for r in range(len(rows))])
 
 
+def split_probs(predict: Callable[[np.ndarray], np.ndarray], data: Dataset, splits: Splits):
+    """Members' probabilities and labels on each repeat's validation rows (where combiners
+    are fitted) and test rows, from `predict(x)` -> [R, M, len(x), classes]."""
+    val_x = data.x_train if splits.val_source == "train" else data.x_test
+    val_y = data.y_train if splits.val_source == "train" else data.y_test
+    return (
+        per_repeat_rows(predict(val_x), splits.val),
+        val_y[splits.val],
+        per_repeat_rows(predict(data.x_test), splits.test),
+        data.y_test[splits.test],
+    )
+
+
 # -- the methods ------------------------------------------------------------------------
 
 
-def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progress: bool):
-    """Train R repeats x M members on the training rows left after carving a validation
-    split per repeat; return the splits, and the members' probabilities [R, M, rows,
-    classes] and labels on that validation split (where combiners are fitted) and on the
-    test rows."""
-    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+def members_on_splits(sub, data: Dataset, splits: Splits, M: int, seed: int, progress: bool, **fit):
+    """M members per repeat trained on that repeat's training rows (`splits.train`); returns
+    their (validation probs, validation labels, test probs, test labels), as split_probs."""
+    R = len(splits.train)
     model, _ = train_members(
         sub,
         data.x_train,
@@ -258,14 +269,17 @@ def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progr
         seed,
         progress=progress,
         train_index=np.repeat(splits.train, M, axis=0),
+        **fit,
     )
-    val_x = data.x_train if splits.val_source == "train" else data.x_test
-    val_y = data.y_train if splits.val_source == "train" else data.y_test
-    val_probs = per_repeat_rows(model.predict(val_x).reshape(R, M, len(val_y), -1), splits.val)
-    test_probs = per_repeat_rows(
-        model.predict(data.x_test).reshape(R, M, len(data.y_test), -1), splits.test
-    )
-    return splits, val_probs, val_y[splits.val], test_probs, data.y_test[splits.test]
+    return split_probs(lambda x: model.predict(x).reshape(R, M, len(x), -1), data, splits)
+
+
+def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progress: bool):
+    """Train R repeats x M members on the training rows left after carving a validation
+    split per repeat; return the splits, and the members' probabilities [R, M, rows,
+    classes] and labels on that validation split and on the test rows."""
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    return splits, *members_on_splits(sub, data, splits, M, seed, progress)
 
 
 def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
@@ -378,6 +392,7 @@ def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, l
     return samples
 
 
+META_NAMES = {"logistic": "logistic regression", "forest": "random forest"}
 SCHEME_LABELS = {"random_splits": "random splits", "cv": "k-fold CV", "bagging": "bagging"}
 
 
@@ -473,10 +488,7 @@ def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) 
         keep_epochs=kept_epochs,
         progress=progress,
     )
-    newest_first = kept_epochs[::-1]
-    stacked = checkpoint_model(model, [history.kept[e] for e in newest_first])
-    all_probs = stacked.predict(data.x_test).reshape(window, R, len(data.y_test), -1)
-    all_probs = all_probs.transpose(1, 0, 2, 3)  # [R, window, N, C], newest first
+    all_probs = kept_probs(model, history, kept_epochs[::-1], data.x_test)  # newest first
     if sub.selection == "random":  # per repeat, K epochs of the window, newest first
         rng = np.random.default_rng(seed)
         picks = [np.sort(rng.choice(window, K, replace=False)) for _ in range(R)]
@@ -499,13 +511,27 @@ def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) 
     )
 
 
+def snapshot_run(sub, x, y_onehot, R, seed, *, epochs, cycles, learning_rate, **fit_args):
+    """R networks trained with cosine annealing (`cycles` warm restarts from `learning_rate`),
+    keeping the weights at the end of every cycle. Returns (model, history, the snapshot
+    epochs newest first, the schedule)."""
+    schedule = cosine_annealing(epochs, cycles, learning_rate)
+    ends = cycle_ends(epochs, cycles)
+    model, history = train_members(
+        sub, x, y_onehot, R, seed, epochs=epochs, lr_schedule=schedule, keep_epochs=ends, **fit_args
+    )
+    return model, history, ends[::-1], schedule
+
+
 def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    """Snapshots of one annealed run; the ensemble size is chosen per repeat on a validation
+    split (validation_from / validation_fraction), and, the reference's way, on test."""
     sub = cfg.ensembles.snapshot
     data = datasets[sub.dataset]
     R, E = sub.repeats, sub.epochs
     seed = method_seed(cfg, "snapshot")
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
     y_onehot = data.onehot(data.y_train)
-    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
     baseline, _ = train_members(
         sub,
         data.x_train,
@@ -516,26 +542,30 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         epochs=sub.baseline_epochs,
         progress=progress,
         optimizer=Optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+        train_index=splits.train,
     )
-    base_probs = baseline.predict(data.x_test)[:, None]
-    schedule = cosine_annealing(E, sub.cycles, sub.learning_rate)
-    ends = cycle_ends(E, sub.cycles)
-    model, history = train_members(
+    base_probs = per_repeat_rows(baseline.predict(data.x_test)[:, None], splits.test)
+    model, history, newest_first, schedule = snapshot_run(
         sub,
         data.x_train,
         y_onehot,
         R,
         seed,
-        lr_schedule=schedule,
-        keep_epochs=ends,
+        epochs=E,
+        cycles=sub.cycles,
+        learning_rate=sub.learning_rate,
+        train_index=splits.train,
         progress=progress,
     )
-    newest_first = ends[::-1]
-    stacked = checkpoint_model(model, [history.kept[e] for e in newest_first])
-    probs = stacked.predict(data.x_test).reshape(len(ends), R, len(data.y_test), -1)
-    probs = probs.transpose(1, 0, 2, 3)  # [R, cycles, N, C], newest first
-    sweep = comb.size_sweep(probs, data.y_test)
-    best_size = int(np.argmax(sweep["ensemble"].mean(axis=0)) + 1)
+    val_probs, val_labels, probs, labels = split_probs(
+        lambda x: kept_probs(model, history, newest_first, x), data, splits
+    )
+    sweep = comb.size_sweep(probs, labels[:, None])
+    sizes = {
+        "validation": comb.choose_size(val_probs, val_labels),
+        "test": comb.choose_size(probs, labels),
+    }
+    n = len(newest_first)
     arms = [
         make_arm(
             "baseline",
@@ -547,27 +577,31 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         ),
         make_arm("annealed_single", "final snapshot alone", probs[:, 0], labels, probs[:, :1], E),
         make_arm(
-            f"snapshots_{len(ends)}",
-            f"ensemble of {len(ends)} snapshots",
-            probs.mean(axis=1),
-            labels,
-            probs,
-            E,
-        ),
-        make_arm(
-            "best_size",
-            f"best size ({best_size}, chosen on test: optimistic)",
-            probs[:, :best_size].mean(axis=1),
-            labels,
-            probs[:, :best_size],
-            E,
-            "test (optimistic)",
+            f"snapshots_{n}", f"ensemble of {n} snapshots", probs.mean(axis=1), labels, probs, E
         ),
     ]
+    for where, chosen in sizes.items():
+        optimistic = where == "test"
+        arms.append(
+            make_arm(
+                f"best_size_{where}",
+                f"size chosen on {where}" + (" (optimistic)" if optimistic else ""),
+                comb.average_first(probs, chosen),
+                labels,
+                probs,
+                E,
+                "test (optimistic)" if optimistic else "validation",
+            )
+        )
     table = pd.DataFrame(
         {"epoch": np.arange(1, E + 1), "learning_rate": [schedule(e) for e in range(E)]}
     )
-    extra = {"snapshot_epochs": [e + 1 for e in ends], "best_size": best_size}
+    extra = {
+        "snapshot_epochs": [e + 1 for e in newest_first[::-1]],
+        "best_size": {where: chosen for where, chosen in sizes.items()},
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+    }
     return MethodResult("snapshot", arms, sweep_frame("snapshots", sweep), extra, table)
 
 
@@ -592,21 +626,12 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         )
     ]
     fits = {"validation": (val_probs, val_labels), "test": (test_probs, test_labels)}
-    meta_name = {"logistic": "logistic regression", "forest": "random forest"}[sub.meta_learner]
+    meta_name = META_NAMES[sub.meta_learner]
     for where, (fit_probs, fit_labels) in fits.items():
         tag = " (fit on test: optimistic)" if where == "test" else ""
         fitted = "validation" if where == "validation" else "test (optimistic)"
-        combined = np.stack(
-            [
-                comb.meta_probabilities(
-                    comb.fit_meta_learner(
-                        comb.stack_features(fit_probs[r]), fit_labels[r], sub.meta_learner, seed + r
-                    ),
-                    comb.stack_features(test_probs[r]),
-                    data.n_classes,
-                )
-                for r in range(R)
-            ]
+        combined = meta_stack(
+            sub.meta_learner, fit_probs, fit_labels, test_probs, data.n_classes, seed
         )
         arms.append(
             make_arm(
@@ -638,6 +663,23 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         "training_rows": int(splits.train.shape[1]),
     }
     return MethodResult("stacking", arms, sweep_frame("averaging", sweep), extra)
+
+
+def meta_stack(kind, fit_probs, fit_labels, test_probs, n_classes, seed) -> np.ndarray:
+    """Per repeat, a scikit-learn meta-learner fitted on the members' stacked probabilities
+    (fit_probs [R, M, n, C]) and applied to the test rows': [R, N, C]."""
+    return np.stack(
+        [
+            comb.meta_probabilities(
+                comb.fit_meta_learner(
+                    comb.stack_features(fit_probs[r]), fit_labels[r], kind, seed + r
+                ),
+                comb.stack_features(test_probs[r]),
+                n_classes,
+            )
+            for r in range(len(fit_probs))
+        ]
+    )
 
 
 def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, progress):
@@ -689,8 +731,7 @@ def weight_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -
     n_rows = len(data.y_test)
     probs = checkpoint_model(model, averaged).predict(data.x_test)
     probs = probs.reshape(len(comb.WEIGHT_SCHEMES), K, R, n_rows, -1).transpose(0, 2, 1, 3, 4)
-    singles = checkpoint_model(model, checkpoints).predict(data.x_test)
-    singles = singles.reshape(K, R, n_rows, -1).transpose(1, 0, 2, 3)  # [R, K, N, C]
+    singles = kept_probs(model, history, kept, data.x_test)  # [R, K, N, C]
     labels = np.broadcast_to(data.y_test, (R, n_rows))
     single_acc = comb.accuracy(singles, data.y_test)
     arms = [make_arm("final", f"final model (epoch {E})", singles[:, 0], labels, singles[:, :1], E)]

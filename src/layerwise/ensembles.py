@@ -106,6 +106,23 @@ def size_sweep(probs: np.ndarray, labels: np.ndarray, max_size: int | None = Non
     }
 
 
+def choose_size(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per repeat, the ensemble size n whose first-n average scores best on (probs, labels).
+
+    probs [R, M, N, C], labels [R, N] -> sizes [R] (1..M). Ties in accuracy go to the
+    lower NLL, then to the smaller size: a small validation split often ties.
+    """
+    sweep = size_sweep(probs, labels[:, None])
+    best = sweep["ensemble"] == sweep["ensemble"].max(axis=-1, keepdims=True)
+    nll_among_best = np.where(best, sweep["nll"], np.inf)
+    return np.argmin(nll_among_best, axis=-1) + 1
+
+
+def average_first(probs: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Per repeat r, the mean of its first sizes[r] members: [R, M, N, C] -> [R, N, C]."""
+    return np.stack([probs[r, :n].mean(axis=0) for r, n in enumerate(sizes)])
+
+
 # -- weights: grid search and differential evolution -------------------------------------
 
 

@@ -340,3 +340,49 @@ def lr_schedule(schedule: pd.DataFrame, snapshots: list[int], title: str, path: 
     ax.legend(loc="upper right")
     ax.set_title(title)
     save(fig, path)
+
+
+def method_dots(
+    table: pd.DataFrame, repeats: pd.DataFrame, reference: str, title: str, path: str | Path
+) -> None:
+    """One line per method, top to bottom in the table's order: its repeats as small dots,
+    the mean with its 95% CI as a bar, coloured by `group`; the `reference` row's CI as a
+    grey band across the plot.
+
+    table: key, method, group, test_accuracy, ci_low, ci_high; repeats: key, test_accuracy.
+    """
+    fig, axes = figure(1, width=6.4, height=0.34 * len(table) + 1.1)
+    ax = axes[0]
+    positions = np.arange(len(table))[::-1]
+    groups = list(dict.fromkeys(table["group"]))
+    base = table.set_index("key").loc[reference]
+    ax.axvspan(base["ci_low"], base["ci_high"], color="grey", alpha=0.15, lw=0)
+    ax.axvline(base["test_accuracy"], color="grey", lw=0.8, ls="--")
+    jitter = np.random.default_rng(0)
+    for y, line in zip(positions, table.itertuples(), strict=True):
+        color = COLORS[groups.index(line.group) % 10]
+        values = repeats.loc[repeats["key"] == line.key, "test_accuracy"].to_numpy()
+        ax.scatter(
+            values,
+            y + jitter.uniform(-0.15, 0.15, len(values)),
+            s=6,
+            alpha=0.35,
+            color=color,
+            linewidths=0,
+        )
+        ax.errorbar(
+            line.test_accuracy,
+            y,
+            xerr=[[line.test_accuracy - line.ci_low], [line.ci_high - line.test_accuracy]],
+            fmt="o",
+            ms=4,
+            color=color,
+            capsize=3,
+        )
+    for i, group in enumerate(groups):
+        ax.scatter([], [], s=16, color=COLORS[i % 10], label=group)
+    ax.set_yticks(positions, table["method"])
+    ax.set_xlabel("test accuracy (mean, 95% CI; dots: repeats)")
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title(title)
+    save(fig, path)

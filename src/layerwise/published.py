@@ -81,7 +81,7 @@ ENSEMBLES = {
     },
     "resampling": {"single": 0.850, "random_splits": 0.820, "cv": 0.820, "bagging": (0.819, 0.820)},
     "horizontal_voting": {"final": 0.814, "last_50": 0.818},
-    "snapshot": {"baseline": 0.791, "annealed_single": 0.819, "best_size": 0.822},
+    "snapshot": {"baseline": 0.791, "annealed_single": 0.819, "best_size_test": 0.822},
     "stacking": {"logistic_test": 0.824, "network_test": 0.833},
     "weight_averaging": {
         "final": (0.802, 0.814),

@@ -1,0 +1,33 @@
+"""Stage `ensemble_compare`: every ensemble method on one dataset and one training budget."""
+
+from pathlib import Path
+
+from layerwise.cli import stage_main
+
+
+def main(cfg, args):
+    # imported once params have passed their checks: a bad value fails before TensorFlow loads
+    from layerwise import data, ensemble_compare
+
+    sub = cfg.ensembles.compare
+    dataset = data.load(Path("data") / f"{sub.dataset}.npz")
+    result = ensemble_compare.run(cfg, dataset)
+    ensemble_compare.write_results(result, Path("results/ensemble_compare"))
+    for line in result.table().itertuples():
+        print(
+            f"  {line.method}: test accuracy {line.test_accuracy:.3f} "
+            f"(95% CI {line.ci_low:.3f}-{line.ci_high:.3f}), {line.member_epochs} member-epochs"
+        )
+
+
+def describe(cfg, args):
+    sub = cfg.ensembles.compare
+    return (
+        f"every ensemble method on {sub.dataset}, {sub.budget} member-epochs each "
+        f"({sub.n_members} members x {sub.budget // sub.n_members} epochs, or one run), "
+        f"h={sub.hidden_units}, {sub.optimizer}, {sub.repeats} repeats"
+    )
+
+
+if __name__ == "__main__":
+    stage_main("ensemble_compare", main, describe=describe)
