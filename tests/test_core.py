@@ -4,7 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from layerwise.core import Dense, Optimizer, ReplicaMLP, _replica_groups, default_threads
+from layerwise.core import (
+    Dense,
+    Optimizer,
+    ReplicaMLP,
+    _epoch_function,
+    _hyper,
+    _replica_groups,
+    default_threads,
+)
 from layerwise.data import blobs
 
 LAYERS = [Dense(10, "relu", "he_uniform"), Dense(8, "tanh"), Dense(3, "softmax")]
@@ -177,6 +185,24 @@ def test_replica_groups_are_equal_and_cover_every_replica():
     assert _replica_groups(5, 2) == [slice(0, 5)]  # unequal groups would compile twice
     assert _replica_groups(6, 4) == [slice(0, 2), slice(2, 4), slice(4, 6)]
     assert _replica_groups(2, 8) == [slice(0, 1), slice(1, 2)]
+
+
+def test_nearby_sample_sizes_share_one_compiled_program(problem):
+    """Samples of 40 and 60 rows both pad to two batches of 32: one trace, one compile."""
+    x, y = problem
+    model = ReplicaMLP.create(2, [Dense(7, "relu"), Dense(3, "softmax")], 2, seed=0)
+    opt = Optimizer("sgd", 0.0123)
+
+    def fit(n):  # without curves: scoring the training sample would trace per size
+        index = np.tile(np.arange(n), (2, 1))
+        model.fit(x, y, epochs=1, optimizer=opt, train_index=index, curves=False)
+
+    fit(40)
+    program = model._program("categorical_crossentropy", "sgd", 32)
+    run_epoch = _epoch_function(program, _hyper(opt))
+    traces = run_epoch.experimental_get_tracing_count()
+    fit(60)
+    assert run_epoch.experimental_get_tracing_count() == traces == 1
 
 
 def test_default_threads_reads_the_environment(monkeypatch):

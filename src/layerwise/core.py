@@ -209,17 +209,16 @@ def _epoch_function(program: _Program, hyper_items: tuple):
     trainable_ix = [j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)]
 
     @tf.function(jit_compile=True, autograph=False)
-    def run_epoch(params, slots, step, lr, x, y, order, scored, masks):
-        # XLA needs static slice sizes: the last, smaller batch (as Keras makes it) is
-        # padded to a full one whose extra rows carry zero weight, so one compiled
-        # step serves every batch (a second copy of the step doubled compile time)
+    def run_epoch(params, slots, step, lr, x, y, order, n, scored, masks):
+        # XLA needs static slice sizes, so every minibatch has `batch_size` places:
+        # `order` holds the epoch's n row indices padded (see _padded_length), and
+        # the places past n, in the last batch, carry zero weight. A last batch of
+        # fewer rows (or a single batch when n < batch_size, as Keras makes them) is
+        # thus the same compiled step, and one program serves every sample size.
         params = list(params)
-        R, n = order.shape
-        batch_size = min(program.batch_size, n)  # Keras: one batch of all rows
-        n_steps = -(-n // batch_size)
-        padding = n_steps * batch_size - n
-        if padding:
-            order = tf.concat([order, tf.zeros([R, padding], order.dtype)], axis=1)
+        R = order.shape[0]
+        batch_size = program.batch_size
+        n_steps = (n + batch_size - 1) // batch_size
 
         def train_step(idx, counted, step, train, slots):
             xb, yb = _gather_rows(x, idx), tf.gather(y, idx)
@@ -276,6 +275,27 @@ def _eval_function(program: _Program):
 @tf.function(reduce_retracing=True)
 def _predict(params, x, activations):
     return _forward(params, x, activations)
+
+
+def _hyper(optimizer: Optimizer) -> tuple:
+    """The optimizer's constants, hashable: they are compiled into the program."""
+    return tuple(
+        sorted(
+            {
+                "momentum": float(optimizer.momentum),
+                "beta_1": float(optimizer.beta_1),
+                "beta_2": float(optimizer.beta_2),
+                "epsilon": float(optimizer.epsilon),
+            }.items()
+        )
+    )
+
+
+def _padded_length(n: int, batch_size: int) -> int:
+    """Places in an epoch's batch order for n rows: whole batches, their count rounded up
+    to a power of two, so that nearby sample sizes share one compiled program."""
+    n_steps = -(-n // batch_size)
+    return batch_size * (1 << max(n_steps - 1, 0).bit_length())
 
 
 def _rows_of(t: tf.Tensor, rows: slice) -> tf.Tensor:
@@ -389,12 +409,14 @@ class _FitJob:
         values = {name: [] for name in names} if self.curves else {}
         kept = {}
         run_epoch = None
+        padded, n_rows = _padded_length(n, self.program.batch_size), tf.constant(n, tf.int32)
         for epoch in range(self.epochs):
             if self.batch_orders is not None:
                 positions = self.batch_orders[epoch][rows]
             else:
                 positions = rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)[rows]
-            order = np.take_along_axis(train_index, positions, axis=1)
+            order = np.zeros((positions.shape[0], padded), np.int64)
+            order[:, :n] = np.take_along_axis(train_index, positions, axis=1)
             args = (
                 params,
                 slots,
@@ -403,6 +425,7 @@ class _FitJob:
                 x,
                 self.y,
                 tf.constant(order),
+                n_rows,
                 scored,
                 masks,
             )
@@ -705,21 +728,15 @@ class ReplicaMLP:
             x = self._features(x, first)
             if validation is not None:
                 validation = (self._features(validation[0], first), validation[1])
+        # a batch larger than the sample is one batch of all rows (as in Keras); capped at
+        # the next power of two so that sample sizes near each other share a program
+        n = train_index.shape[1]
+        batch_size = min(batch_size, 1 << max(n - 1, 0).bit_length())
         program = self._program(loss, optimizer.name, batch_size, first)
-        hyper = tuple(
-            sorted(
-                {
-                    "momentum": float(optimizer.momentum),
-                    "beta_1": float(optimizer.beta_1),
-                    "beta_2": float(optimizer.beta_2),
-                    "epsilon": float(optimizer.epsilon),
-                }.items()
-            )
-        )
         if batch_orders is not None:
             batch_orders = [np.asarray(o) for o in batch_orders]
         job = _FitJob(
-            run_epoch=_epoch_function(program, hyper),
+            run_epoch=_epoch_function(program, _hyper(optimizer)),
             program=program,
             optimizer=optimizer,
             x=x,
