@@ -21,8 +21,10 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -308,12 +310,18 @@ def _gather_rows(x: tf.Tensor, index) -> tf.Tensor:
     return tf.gather(x, index, batch_dims=1) if x.shape.rank == 3 else tf.gather(x, index)
 
 
+_local = threading.local()
+
+
 def default_threads() -> int:
-    """Replica groups `fit` trains side by side: $LAYERWISE_THREADS, else the usable cores.
+    """Replica groups `fit` trains side by side: the `fit_threads` setting of this thread,
+    else $LAYERWISE_THREADS, else the usable cores.
 
     XLA runs a small model's whole program on one core, so a second group of replicas
     on a second core nearly halves the wall time; results do not depend on this number.
     """
+    if getattr(_local, "threads", None):
+        return _local.threads
     value = os.environ.get("LAYERWISE_THREADS", "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
@@ -323,6 +331,38 @@ def default_threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+@contextmanager
+def fit_threads(n: int):
+    """Within the block, `fit` on this thread spreads replicas over `n` threads by default
+    (1 when the caller already runs independent fits side by side, one per core)."""
+    before = getattr(_local, "threads", None)
+    _local.threads = n
+    try:
+        yield
+    finally:
+        _local.threads = before
+
+
+def side_by_side(tasks: Sequence[Callable[[], object]], workers: int | None = None) -> list:
+    """Run independent tasks (trainings) at once, one per core; results in task order.
+
+    Each task's fits use one thread, so the cores are not oversubscribed: independent
+    programs side by side beat splitting each one's replicas (no per-step overhead
+    paid twice, and one task's XLA compile overlaps another's training). Put the
+    longest tasks first: they start first.
+    """
+    workers = min(workers or default_threads(), len(tasks))
+    if workers <= 1:
+        return [task() for task in tasks]
+
+    def run(task):
+        with fit_threads(1):
+            return task()
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(run, tasks))
 
 
 def _replica_groups(n_replicas: int, threads: int) -> list[slice]:

@@ -22,6 +22,7 @@ Depth counts layers with weights, the output layer included (the references'
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -30,7 +31,7 @@ import pandas as pd
 
 from layerwise.cli import Progress
 from layerwise.config import Config
-from layerwise.core import Dense, Optimizer, ReplicaMLP
+from layerwise.core import Dense, Optimizer, ReplicaMLP, side_by_side
 from layerwise.data import Dataset
 from layerwise.errors import UserError
 from layerwise.models import make_optimizer
@@ -141,20 +142,28 @@ def grown(
         yield model
 
 
-def control_depths(
-    base: ReplicaMLP,
+def control_model(
+    input_dim: int,
+    layers: list[Dense],
     hidden: Dense,
-    additions: int,
+    k: int,
+    n_replicas: int,
     fit: Callable[[ReplicaMLP, int], object],
     seed: Callable[[int], int],
-) -> Iterator[ReplicaMLP]:
-    """The end-to-end control: at each depth a fresh model of that architecture, all layers
-    learning, fitted by `fit(model, k)` (k = number of added layers)."""
-    for k in range(additions + 1):
-        layers = list(base.layers[:-1]) + [hidden] * k + [base.layers[-1]]
-        model = ReplicaMLP.create(base.input_dim, layers, base.n_replicas, seed=seed(k))
-        fit(model, k)
-        yield model
+) -> ReplicaMLP:
+    """The end-to-end control at one depth: a fresh model of the base architecture
+    `layers` with `k` copies of `hidden` added before the output, all layers learning,
+    fitted by `fit(model, k)`."""
+    deeper = list(layers[:-1]) + [hidden] * k + [layers[-1]]
+    model = ReplicaMLP.create(input_dim, deeper, n_replicas, seed=seed(k))
+    fit(model, k)
+    return model
+
+
+def _run_tasks(tasks: dict) -> dict:
+    """Run {key: (estimated cost, task)} side by side, costliest first: {key: result}."""
+    order = sorted(tasks, key=lambda key: -tasks[key][0])
+    return dict(zip(order, side_by_side([tasks[key][1] for key in order]), strict=True))
 
 
 def _fitter(
@@ -203,31 +212,58 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
         if tick:
             tick(done)
 
-    rows = []
     fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, stream=2)
-    for model in grown(base, hidden, g.additions, fit, lambda k: _seed(cfg, 1, k)):
-        rows += _rows(GREEDY, len(model.layers), _accuracies(model, data))
-        if model is not base:
-            step()
 
-    if g.fine_tune:
-        tuned = model.select(np.arange(model.n_replicas))
-        tuned.unfreeze()
-        optimizer = replace(make_optimizer(cfg.optimizer), learning_rate=g.fine_tune_learning_rate)
-        _fitter(cfg, data, lambda k: g.fine_tune_epochs, g.batch_size, 3, optimizer)(tuned, 0)
-        rows += _rows(FINE_TUNED, len(tuned.layers), _accuracies(tuned, data))
+    def greedy_rows() -> list[dict]:
+        rows = []
+        for model in grown(base, hidden, g.additions, fit, lambda k: _seed(cfg, 1, k)):
+            rows += _rows(GREEDY, len(model.layers), _accuracies(model, data))
+            if model is not base:
+                step()
+        if g.fine_tune:
+            tuned = model.select(np.arange(model.n_replicas))
+            tuned.unfreeze()
+            optimizer = replace(
+                make_optimizer(cfg.optimizer), learning_rate=g.fine_tune_learning_rate
+            )
+            _fitter(cfg, data, lambda k: g.fine_tune_epochs, g.batch_size, 3, optimizer)(tuned, 0)
+            rows += _rows(FINE_TUNED, len(tuned.layers), _accuracies(tuned, data))
+            step()
+        return rows
+
+    # the greedy network at depth d was trained for the baseline's epochs plus g.epochs
+    # per added layer: the control gets that many epochs, all layers learning
+    budget = _fitter(cfg, data, lambda k: cfg.baseline.epochs + k * g.epochs, g.batch_size, 5)
+
+    def control_rows(k: int) -> list[dict]:
+        control = control_model(
+            base.input_dim,
+            base.layers,
+            hidden,
+            k,
+            base.n_replicas,
+            budget,
+            lambda k: _seed(cfg, 4, k),
+        )
         step()
+        return _rows(CONTROL, len(control.layers), _accuracies(control, data))
 
+    # the greedy sequence, and each control depth, are independent trainings: run them
+    # side by side, the largest (deepest) first; rows are assembled in a fixed order
+    # (costs: epochs x trainable layers)
+    depth = len(base.layers)
+    tasks = {
+        "greedy": (
+            g.additions * g.epochs * 2 + g.fine_tune * g.fine_tune_epochs * (depth + g.additions),
+            greedy_rows,
+        )
+    }
     if g.control:
-        # the greedy network at depth d was trained for the baseline's epochs plus
-        # g.epochs per added layer: the control gets that many epochs, all layers learning
-        budget = _fitter(cfg, data, lambda k: cfg.baseline.epochs + k * g.epochs, g.batch_size, 5)
-        for control in control_depths(
-            base, hidden, g.additions, budget, lambda k: _seed(cfg, 4, k)
-        ):
-            rows += _rows(CONTROL, len(control.layers), _accuracies(control, data))
-            step()
-
+        for k in range(g.additions + 1):
+            cost = (cfg.baseline.epochs + k * g.epochs) * (depth + k)
+            tasks[k] = (cost, functools.partial(control_rows, k))
+    results = _run_tasks(tasks)
+    rows = [row for key in tasks for row in results[key]]
     replicas = pd.DataFrame(rows)
     metrics = {"dataset": cfg.data.name, "n_replicas": base.n_replicas, **_metrics(replicas)}
     return StudyResult(replicas, depth_table(replicas), metrics)
@@ -340,37 +376,56 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     y = data.onehot(data.y_train)
     steps = len(a.names) * (a.additions + 1) * (2 if a.control else 1)
     tick = Progress("greedy activation rounds", steps) if progress else None
-    done, rows, gradient_rows = 0, [], []
-    for i, name in enumerate(a.names):
-        hidden = Dense(width, name, init)
-        stream = 20 + 10 * i
+    done, gradient_rows = 0, []
+
+    def tally(name: str, method: str, model: ReplicaMLP) -> list[dict]:
+        nonlocal done
+        done += 1
+        if tick:
+            tick(done)
+        rows = _rows(method, len(model.layers), _accuracies(model, data))
+        return [{"activation": name, **row} for row in rows]
+
+    def greedy_rows(name: str, hidden: Dense, stream: int) -> list[dict]:
         base = ReplicaMLP.create(
             data.n_features, [hidden, output], a.n_replicas, seed=_seed(cfg, stream, 0)
         )
         fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, stream + 1)
         fit(base, 0)
-        arms = [
-            (GREEDY, grown(base, hidden, a.additions, fit, lambda k, s=stream: _seed(cfg, s, k)))
-        ]
-        if a.control:
-            budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, stream + 2)
-            arms.append(
-                (
-                    CONTROL,
-                    control_depths(
-                        base, hidden, a.additions, budget, lambda k, s=stream: _seed(cfg, s + 3, k)
-                    ),
-                )
+        models = grown(base, hidden, a.additions, fit, lambda k: _seed(cfg, stream, k))
+        return [row for model in models for row in tally(name, GREEDY, model)]
+
+    def control_rows(name: str, hidden: Dense, stream: int, k: int) -> list[dict]:
+        budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, stream + 2)
+        model = control_model(
+            data.n_features,
+            [hidden, output],
+            hidden,
+            k,
+            a.n_replicas,
+            budget,
+            lambda k: _seed(cfg, stream + 3, k),
+        )
+        return tally(name, CONTROL, model)
+
+    # every arm's greedy sequence and each control depth are independent trainings: run
+    # them side by side, the largest first (costs: epochs x trainable layers)
+    tasks = {}
+    for i, name in enumerate(a.names):
+        hidden, stream = Dense(width, name, init), 20 + 10 * i
+        tasks[name, GREEDY] = (
+            a.epochs * (2 + 2 * a.additions),
+            functools.partial(greedy_rows, name, hidden, stream),
+        )
+        for k in range(a.additions + 1) if a.control else ():
+            tasks[name, k] = (
+                (k + 1) * a.epochs * (k + 2),
+                functools.partial(control_rows, name, hidden, stream, k),
             )
-        for method, models in arms:
-            for model in models:
-                rows += [
-                    {"activation": name, **row}
-                    for row in _rows(method, len(model.layers), _accuracies(model, data))
-                ]
-                done += 1
-                if tick:
-                    tick(done)
+    results = _run_tasks(tasks)
+    rows = [row for key in tasks for row in results[key]]
+    for i, name in enumerate(a.names):
+        hidden, stream = Dense(width, name, init), 20 + 10 * i
         deep = ReplicaMLP.create(
             data.n_features,
             [hidden] * a.gradient_depth + [output],
@@ -497,22 +552,33 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
             )
         return _split_rows(n_rows, d.n_replicas, sample, n_val, rng)
 
-    rows = []
-    fit_index, val_index = split(n_rows)
-    search = greedy_depth_search(cfg, data, fit_index, val_index, d.max_additions, 41, d.patience)
-    rows += _selection_rows("validation", search, search)
-    if tick:
-        tick(1)
-    fit_index, val_index = split(max(2, int(round(n_rows * d.subsample_fraction))))
-    small = greedy_depth_search(cfg, data, fit_index, val_index, d.max_additions, 44, d.patience)
-    if tick:
-        tick(2)
-    every = np.broadcast_to(np.arange(n_rows), (d.n_replicas, n_rows))
-    rounds = int(small["chosen_depth"].max()) - len(cfg.model.hidden_units) - 1
-    full = greedy_depth_search(cfg, data, every, None, rounds, 47)
-    rows += _selection_rows("subsample", small, full)
-    if tick:
-        tick(3)
+    full_split = split(n_rows)
+    small_split = split(max(2, int(round(n_rows * d.subsample_fraction))))
+    done = 0
+
+    def ticked(result):
+        nonlocal done
+        done += 1
+        if tick:
+            tick(done)
+        return result
+
+    def validation_setting() -> list[dict]:
+        search = greedy_depth_search(cfg, data, *full_split, d.max_additions, 41, d.patience)
+        return ticked(_selection_rows("validation", search, search))
+
+    def subsample_setting() -> list[dict]:
+        small = ticked(
+            greedy_depth_search(cfg, data, *small_split, d.max_additions, 44, d.patience)
+        )
+        every = np.broadcast_to(np.arange(n_rows), (d.n_replicas, n_rows))
+        rounds = int(small["chosen_depth"].max()) - len(cfg.model.hidden_units) - 1
+        full = greedy_depth_search(cfg, data, every, None, rounds, 47)
+        return ticked(_selection_rows("subsample", small, full))
+
+    # the two settings are independent trainings: side by side
+    validation_rows, subsample_rows = side_by_side([validation_setting, subsample_setting])
+    rows = validation_rows + subsample_rows
     replicas = pd.DataFrame(rows)
     metrics = {"dataset": cfg.data.name, "n_replicas": d.n_replicas}
     for setting, group in replicas.groupby("setting", sort=False):
@@ -604,51 +670,59 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     # as in the unsupervised study, a diverged autoencoder (inf/NaN loss) is no encoder:
     # its pretrained arms are left out (NaN) and counted
     diverged = ~np.isfinite(autoencoder.evaluate(x, x, "mse")["loss"])
-    tick = Progress("few-labels sizes", len(f.n_labelled)) if progress else None
-    rows = []
-    for i, n in enumerate(f.n_labelled):
+    tick = Progress("few-labels fits", 3 * len(f.n_labelled)) if progress else None
+    done = 0
+
+    def arm_rows(method: str, i: int, n: int) -> list[dict]:
+        """One arm at one size: build, fit on the replicas' n labelled rows, score."""
+        nonlocal done
         index = labelled_rows(len(x), n, f.n_replicas, _seed(cfg, 63, i))
-        n_used = index.shape[1]
-
-        def fit(model, stream, index=index, i=i):
-            model.fit(
-                x,
-                y,
-                epochs=f.epochs,
-                optimizer=optimizer,
-                batch_size=f.batch_size,
-                train_index=index,
-                seed=_seed(cfg, stream, i),
-                curves=False,
-            )
-            return model
-
-        frozen = fit(autoencoder.with_head(head, seed=_seed(cfg, 64, i)), 65)
-        tuned = autoencoder.with_head(head, seed=_seed(cfg, 64, i))
-        tuned.unfreeze()
-        fit(tuned, 66)
-        scratch = ReplicaMLP.create(
-            data.n_features, list(tuned.layers), f.n_replicas, seed=_seed(cfg, 67, i)
+        if method == SCRATCH:
+            layers = list(autoencoder.layers[:-1]) + [head]
+            model = ReplicaMLP.create(data.n_features, layers, f.n_replicas, seed=_seed(cfg, 67, i))
+        else:
+            model = autoencoder.with_head(head, seed=_seed(cfg, 64, i))
+            if method == PRETRAINED_TUNED:
+                model.unfreeze()
+        stream = {PRETRAINED_FROZEN: 65, PRETRAINED_TUNED: 66, SCRATCH: 68}[method]
+        model.fit(
+            x,
+            y,
+            epochs=f.epochs,
+            optimizer=optimizer,
+            batch_size=f.batch_size,
+            train_index=index,
+            seed=_seed(cfg, stream, i),
+            curves=False,
         )
-        fit(scratch, 68)
-        for method, model in (
-            (PRETRAINED_FROZEN, frozen),
-            (PRETRAINED_TUNED, tuned),
-            (SCRATCH, scratch),
-        ):
-            scores = _accuracies(model, data)
-            if method != SCRATCH:
-                scores = {k: np.where(diverged, np.nan, v) for k, v in scores.items()}
-            rows += [
-                {
-                    "n_labelled": n_used,
-                    "autoencoder_diverged": bool(diverged[row["replica"]]),
-                    **row,
-                }
-                for row in _rows(method, len(model.layers), scores)
-            ]
+        scores = _accuracies(model, data)
+        if method != SCRATCH:
+            scores = {k: np.where(diverged, np.nan, v) for k, v in scores.items()}
+        done += 1
         if tick:
-            tick(i + 1)
+            tick(done)
+        return [
+            {
+                "n_labelled": index.shape[1],
+                "autoencoder_diverged": bool(diverged[row["replica"]]),
+                **row,
+            }
+            for row in _rows(method, len(model.layers), scores)
+        ]
+
+    # every (size, arm) fit is independent: side by side, the largest samples first
+    # (costs: labelled rows x trainable layers)
+    methods = (PRETRAINED_FROZEN, PRETRAINED_TUNED, SCRATCH)
+    tasks = {
+        (i, method): (
+            (n or len(x)) * (1 if method == PRETRAINED_FROZEN else len(autoencoder.layers)),
+            functools.partial(arm_rows, method, i, n),
+        )
+        for i, n in enumerate(f.n_labelled)
+        for method in methods
+    }
+    results = _run_tasks(tasks)
+    rows = [row for key in tasks for row in results[key]]
     replicas = pd.DataFrame(rows)
     table = []
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
