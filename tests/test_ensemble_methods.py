@@ -146,8 +146,9 @@ def test_stage_refuses_an_unknown_method_in_one_line():
 
 
 def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeypatch):
-    """The default picks the size on rows carved from the training data; the test-picked
-    size is only the labelled-optimistic arm."""
+    """The default picks the size on 20% of the test rows, held out from the test score
+    (the runs keep the book's training rows); the test-picked size is only the
+    labelled-optimistic arm."""
     from layerwise import ensembles as comb
 
     seen = []
@@ -158,7 +159,9 @@ def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeyp
         return choose(probs, labels)
 
     monkeypatch.setattr(comb, "choose_size", spy)
-    data = datasets[smoke_cfg.ensembles.snapshot.dataset]
+    sub = smoke_cfg.ensembles.snapshot
+    assert (sub.validation_from, sub.validation_fraction) == ("test", 0.2)
+    data = datasets[sub.dataset]
     result = em.run(smoke_cfg, "snapshot", datasets, progress=False)
     arms = {arm.key: arm for arm in result.arms}
     assert arms["best_size_validation"].fitted_on == "validation"
@@ -166,11 +169,14 @@ def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeyp
     assert "optimistic" in arms["best_size_test"].label
     on_validation, on_test = seen
     n_val = result.extra["validation_rows"]
-    assert on_validation.shape == (2, n_val) and n_val == 20
-    assert on_test.shape == (2, len(data.y_test))
-    assert result.extra["training_rows"] == len(data.y_train) - n_val
-    splits = em.validation_splits(data, "train", 0.2, 2, em.method_seed(smoke_cfg, "snapshot"))
-    np.testing.assert_array_equal(on_validation, data.y_train[splits.val])
+    assert n_val == round(0.2 * len(data.y_test))
+    assert on_validation.shape == (2, n_val)
+    assert on_test.shape == (2, len(data.y_test) - n_val)  # validation rows are not scored
+    assert result.extra["training_rows"] == len(data.y_train)
+    splits = em.validation_splits(data, "test", 0.2, 2, em.method_seed(smoke_cfg, "snapshot"))
+    np.testing.assert_array_equal(on_validation, data.y_test[splits.val])
+    for r in range(2):
+        assert not set(splits.val[r]) & set(splits.test[r])
 
 
 # -- one budget, every method (stage ensemble_compare) ----------------------------------
