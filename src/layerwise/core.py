@@ -14,6 +14,11 @@ Seams used by the studies: per-layer `trainable` flags (freezing; a flag may als
 a boolean array over replicas, so arms frozen differently train in one program), `lr_schedule`
 (per-epoch learning rate), `keep_epochs` (weights kept at chosen epochs), and
 `layer_weights` / `set_layer_weights` to copy weights in and out.
+
+Speed: `fit` spreads equal groups of replicas over threads (`default_threads`), and
+`side_by_side` runs independent fits one per core; replicas never interact, so the
+weights do not depend on either. Layers frozen for every replica are computed once per
+fit, and one compiled program serves every batch and nearby sample sizes.
 """
 
 from __future__ import annotations
