@@ -298,11 +298,14 @@ def _hyper(optimizer: Optimizer) -> tuple:
     )
 
 
+def _power_of_two_at_least(k: int) -> int:
+    return 1 << max(k - 1, 0).bit_length()
+
+
 def _padded_length(n: int, batch_size: int) -> int:
     """Places in an epoch's batch order for n rows: whole batches, their count rounded up
     to a power of two, so that nearby sample sizes share one compiled program."""
-    n_steps = -(-n // batch_size)
-    return batch_size * (1 << max(n_steps - 1, 0).bit_length())
+    return batch_size * _power_of_two_at_least(-(-n // batch_size))
 
 
 def _rows_of(t: tf.Tensor, rows: slice) -> tf.Tensor:
@@ -403,11 +406,10 @@ class _FitJob:
     flags: np.ndarray  # [R, layers] trainable per replica
     layer_trainable: tuple
 
-    def _scored(self, train_index: np.ndarray, rows: slice) -> list:
+    def _scored(self, x: tf.Tensor, train_index: np.ndarray, rows: slice) -> list:
         """The (x, y) pairs scored after each epoch: the training sample, then validation."""
         if not self.curves:
             return []
-        x = _rows_of(self.x, rows)
         if self.shared_sample:  # no per-replica copy of the data
             scored = [(x, self.y)]
         else:
@@ -435,7 +437,7 @@ class _FitJob:
         x = _rows_of(self.x, rows)
         train_index = self.train_index[rows]
         R, n = self.train_index.shape
-        scored = self._scored(train_index, rows)
+        scored = self._scored(x, train_index, rows)
         masks = self._masks(rows)
         trainable = [
             params[j] for i, t in enumerate(self.layer_trainable) if t for j in (2 * i, 2 * i + 1)
@@ -686,8 +688,7 @@ class ReplicaMLP:
     # -- inference -------------------------------------------------------------
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Outputs [R, N, out] for inputs [N, in] shared by all replicas or [R, N, in]."""
-        activations = tuple(layer.activation for layer in self.layers)
-        return _predict(self.params, tf.convert_to_tensor(x, tf.float32), activations).numpy()
+        return self._features(x, len(self.layers)).numpy()
 
     def evaluate(
         self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
@@ -776,7 +777,7 @@ class ReplicaMLP:
         # a batch larger than the sample is one batch of all rows (as in Keras); capped at
         # the next power of two so that sample sizes near each other share a program
         n = train_index.shape[1]
-        batch_size = min(batch_size, 1 << max(n - 1, 0).bit_length())
+        batch_size = min(batch_size, _power_of_two_at_least(n))
         program = self._program(loss, optimizer.name, batch_size, first)
         if batch_orders is not None:
             batch_orders = [np.asarray(o) for o in batch_orders]
