@@ -160,6 +160,11 @@ def control_model(
     return model
 
 
+def _ticker(label: str, total: int, progress: bool) -> Callable[[], None]:
+    """A function to call once per finished piece: a progress line now and then, or nothing."""
+    return Progress(label, total).advance if progress else lambda: None
+
+
 def _run_tasks(tasks: dict) -> dict:
     """Run {key: (estimated cost, task)} side by side, costliest first: {key: result}."""
     order = sorted(tasks, key=lambda key: -tasks[key][0])
@@ -203,14 +208,7 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
         raise UserError("greedy.supervised: the baseline has no hidden layer to grow from")
     hidden = base.layers[-2]
     steps = g.additions + (g.additions + 1 if g.control else 0) + int(g.fine_tune)
-    tick = Progress("greedy supervised rounds", steps) if progress else None
-    done = 0
-
-    def step():
-        nonlocal done
-        done += 1
-        if tick:
-            tick(done)
+    step = _ticker("greedy supervised rounds", steps, progress)
 
     fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, stream=2)
 
@@ -375,14 +373,11 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     output = Dense(data.n_classes, "softmax", "glorot_uniform")
     y = data.onehot(data.y_train)
     steps = len(a.names) * (a.additions + 1) * (2 if a.control else 1)
-    tick = Progress("greedy activation rounds", steps) if progress else None
-    done, gradient_rows = 0, []
+    step = _ticker("greedy activation rounds", steps, progress)
+    gradient_rows = []
 
     def tally(name: str, method: str, model: ReplicaMLP) -> list[dict]:
-        nonlocal done
-        done += 1
-        if tick:
-            tick(done)
+        step()
         rows = _rows(method, len(model.layers), _accuracies(model, data))
         return [{"activation": name, **row} for row in rows]
 
@@ -540,7 +535,7 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
     d = cfg.greedy.depth_selection
     n_rows = len(data.x_train)
     rng = np.random.default_rng(_seed(cfg, 40, 0))
-    tick = Progress("depth selection settings", 3) if progress else None
+    step = _ticker("depth selection settings", 3, progress)
 
     def split(sample: int):
         n_val = int(round(sample * d.validation_fraction))
@@ -554,13 +549,9 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
 
     full_split = split(n_rows)
     small_split = split(max(2, int(round(n_rows * d.subsample_fraction))))
-    done = 0
 
     def ticked(result):
-        nonlocal done
-        done += 1
-        if tick:
-            tick(done)
+        step()
         return result
 
     def validation_setting() -> list[dict]:
@@ -670,12 +661,10 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     # as in the unsupervised study, a diverged autoencoder (inf/NaN loss) is no encoder:
     # its pretrained arms are left out (NaN) and counted
     diverged = ~np.isfinite(autoencoder.evaluate(x, x, "mse")["loss"])
-    tick = Progress("few-labels fits", 3 * len(f.n_labelled)) if progress else None
-    done = 0
+    step = _ticker("few-labels fits", 3 * len(f.n_labelled), progress)
 
     def arm_rows(method: str, i: int, n: int) -> list[dict]:
         """One arm at one size: build, fit on the replicas' n labelled rows, score."""
-        nonlocal done
         index = labelled_rows(len(x), n, f.n_replicas, _seed(cfg, 63, i))
         if method == SCRATCH:
             layers = list(autoencoder.layers[:-1]) + [head]
@@ -698,9 +687,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
         scores = _accuracies(model, data)
         if method != SCRATCH:
             scores = {k: np.where(diverged, np.nan, v) for k, v in scores.items()}
-        done += 1
-        if tick:
-            tick(done)
+        step()
         return [
             {
                 "n_labelled": index.shape[1],
