@@ -8,7 +8,7 @@ from layerwise.core import (
     Dense,
     Optimizer,
     ReplicaMLP,
-    _epoch_function,
+    _epochs_function,
     _hyper,
     _replica_groups,
     default_threads,
@@ -199,10 +199,10 @@ def test_nearby_sample_sizes_share_one_compiled_program(problem):
 
     fit(40)
     program = model._program("categorical_crossentropy", "sgd", 32)
-    run_epoch = _epoch_function(program, _hyper(opt))
-    traces = run_epoch.experimental_get_tracing_count()
+    run_epochs = _epochs_function(program, _hyper(opt))
+    traces = run_epochs.experimental_get_tracing_count()
     fit(60)
-    assert run_epoch.experimental_get_tracing_count() == traces == 1
+    assert run_epochs.experimental_get_tracing_count() == traces == 1
 
 
 def test_default_threads_reads_the_environment(monkeypatch):

@@ -27,6 +27,7 @@ import functools
 import math
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -210,31 +211,43 @@ def _optimizer_step(program, hyper, lr, step, params, grads, slots):
 
 
 @functools.lru_cache(maxsize=64)
-def _epoch_function(program: _Program, hyper_items: tuple):
-    """A compiled function that runs one epoch of minibatch steps for all replicas."""
+def _epochs_function(program: _Program, hyper_items: tuple):
+    """A compiled function that runs several epochs of minibatch steps for all replicas.
+
+    One call runs the first `n_epochs` of the `orders` it is given ([C, R, places]:
+    per epoch, each replica's row order), so a fit of E epochs is about E / C calls
+    rather than E: the per-call cost (argument handling, launching the program) is
+    paid once per chunk. Epoch e uses learning rate `lrs[e]`; after every epoch each
+    pair in `scored` is scored into row e of its [C, R] (loss, score) histories.
+    """
     hyper = dict(hyper_items)
     trainable_ix = [j for i, t in enumerate(program.trainable) if t for j in (2 * i, 2 * i + 1)]
 
     @tf.function(jit_compile=True, autograph=False)
-    def run_epoch(params, slots, step, lr, x, y, order, n, scored, masks):
+    def run_epochs(params, slots, step, lrs, x, y, orders, n, n_epochs, scored, masks):
         # XLA needs static slice sizes, so every minibatch has `batch_size` places:
-        # `order` holds the epoch's n row indices padded (see _padded_length), and
+        # each order holds the epoch's n row indices padded (see _padded_length), and
         # the places past n, in the last batch, carry zero weight. A last batch of
         # fewer rows (or a single batch when n < batch_size, as Keras makes them) is
         # thus the same compiled step, and one program serves every sample size.
         params = list(params)
-        R = order.shape[0]
+        C, R = orders.shape[0], orders.shape[1]
         batch_size = program.batch_size
         n_steps = (n + batch_size - 1) // batch_size
 
-        def train_step(idx, counted, step, train, slots):
-            xb, yb = _gather_rows(x, idx), tf.gather(y, idx)
+        def with_trained(train):
             full = list(params)
             for j, t in zip(trainable_ix, train):
                 full[j] = t
+            return full
+
+        def train_step(idx, counted, lr, step, train, slots):
+            xb, yb = _gather_rows(x, idx), tf.gather(y, idx)
             with tf.GradientTape() as tape:
                 tape.watch(train)
-                loss = tf.reduce_sum(_per_replica_loss(full, xb, yb, program, counted))
+                loss = tf.reduce_sum(
+                    _per_replica_loss(with_trained(train), xb, yb, program, counted)
+                )
             grads = tape.gradient(loss, train)
             if program.replica_masks:
                 # a zero gradient leaves a frozen replica's weights (and slots) exactly as they are
@@ -242,25 +255,38 @@ def _epoch_function(program: _Program, hyper_items: tuple):
             train, slots = _optimizer_step(program, hyper, lr, step, train, grads, slots)
             return step + 1, train, slots
 
-        def body(s, step, train, slots):
-            idx = tf.slice(order, [0, s * batch_size], [R, batch_size])
-            position = s * batch_size + tf.range(batch_size)
-            counted = tf.broadcast_to(tf.cast(position < n, tf.float32), [R, batch_size])
-            return (s + 1, *train_step(idx, counted, step, train, slots))
+        def epoch(e, step, train, slots, history):
+            order, lr = tf.gather(orders, e), tf.gather(lrs, e)
 
-        train = [params[j] for j in trainable_ix]
-        _, step, train, slots = tf.while_loop(
-            lambda s, *_: s < n_steps,
-            body,
-            (tf.constant(0), step, train, list(slots)),
+            def body(s, step, train, slots):
+                idx = tf.slice(order, [0, s * batch_size], [R, batch_size])
+                position = s * batch_size + tf.range(batch_size)
+                counted = tf.broadcast_to(tf.cast(position < n, tf.float32), [R, batch_size])
+                return (s + 1, *train_step(idx, counted, lr, step, train, slots))
+
+            _, step, train, slots = tf.while_loop(
+                lambda s, *_: s < n_steps,
+                body,
+                (tf.constant(0), step, train, slots),
+                parallel_iterations=1,
+            )
+            full = with_trained(train)
+            scores = [v for sx, sy in scored for v in _scores(full, sx, sy, program)]
+            history = [
+                tf.tensor_scatter_nd_update(h, [[e]], v[None]) for h, v in zip(history, scores)
+            ]
+            return e + 1, step, train, slots, history
+
+        history = [tf.zeros([C, R], tf.float32) for _ in range(2 * len(scored))]
+        _, step, train, slots, history = tf.while_loop(
+            lambda e, *_: e < n_epochs,
+            epoch,
+            (tf.constant(0), step, [params[j] for j in trainable_ix], list(slots), history),
             parallel_iterations=1,
         )
-        for j, t in zip(trainable_ix, train):
-            params[j] = t
-        scores = [_scores(params, sx, sy, program) for sx, sy in scored]
-        return params, slots, step, scores
+        return with_trained(train), slots, step, history
 
-    return run_epoch
+    return run_epochs
 
 
 def _scores(params, x, y, program: _Program):
@@ -302,10 +328,26 @@ def _power_of_two_at_least(k: int) -> int:
     return 1 << max(k - 1, 0).bit_length()
 
 
+MIN_PLACES = 1024  # every sample of up to this many rows shares one program
+
+
 def _padded_length(n: int, batch_size: int) -> int:
     """Places in an epoch's batch order for n rows: whole batches, their count rounded up
-    to a power of two, so that nearby sample sizes share one compiled program."""
-    return batch_size * _power_of_two_at_least(-(-n // batch_size))
+    to a power of two and to at least MIN_PLACES places, so that programs are shared
+    between sample sizes (a fit runs only the batches its n rows fill, whatever this is)."""
+    batches = max(-(-n // batch_size), -(-MIN_PLACES // batch_size))
+    return batch_size * _power_of_two_at_least(batches)
+
+
+EPOCHS_PER_CALL = 64  # most epochs one compiled call runs
+ORDER_BYTES_PER_CALL = 16 << 20  # and at most this much of row orders per call
+
+
+def _epochs_per_call(n_replicas: int, places: int) -> int:
+    """The chunk size C of a program: EPOCHS_PER_CALL, or fewer (a power of two, so that
+    few programs arise) when C epochs of row orders would pass ORDER_BYTES_PER_CALL."""
+    fit = ORDER_BYTES_PER_CALL // (4 * n_replicas * places)
+    return max(1, min(EPOCHS_PER_CALL, 1 << max(fit.bit_length() - 1, 0)))
 
 
 def _rows_of(t: tf.Tensor, rows: slice) -> tf.Tensor:
@@ -389,7 +431,7 @@ def _replica_groups(n_replicas: int, threads: int) -> list[slice]:
 class _FitJob:
     """What one `fit` call shares between its replica groups; `run` trains one group."""
 
-    run_epoch: Callable
+    run_epochs: Callable
     program: _Program
     optimizer: Optimizer
     x: tf.Tensor
@@ -455,40 +497,59 @@ class _FitJob:
         names = ["loss", "score"] + (["val_loss", "val_score"] if self.validation else [])
         values = {name: [] for name in names} if self.curves else {}
         kept = {}
-        run_epoch = None
+        r = train_index.shape[0]
         padded, n_rows = _padded_length(n, self.program.batch_size), tf.constant(n, tf.int32)
-        for epoch in range(self.epochs):
-            if self.batch_orders is not None:
-                positions = self.batch_orders[epoch][rows]
-            else:
-                positions = rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)[rows]
-            order = np.zeros((positions.shape[0], padded), np.int64)
-            order[:, :n] = np.take_along_axis(train_index, positions, axis=1)
+        chunk = _epochs_per_call(r, padded)
+        # with a progress callback, calls are kept to about a second each so that it
+        # is told often enough; the chunk's size (and so the program) stays the same
+        per_call = 1 if on_epoch is not None else chunk
+        run_epochs = None
+        epoch = 0
+        while epoch < self.epochs:
+            # a call ends where the caller wants to see weights: after a kept epoch
+            end = min(self.epochs, epoch + per_call)
+            end = min([end] + [k + 1 for k in self.keep if epoch <= k < end])
+            orders = np.zeros((chunk, r, padded), np.int32)
+            lrs = np.zeros(chunk, np.float32)
+            for i, e in enumerate(range(epoch, end)):
+                if self.batch_orders is not None:
+                    positions = self.batch_orders[e][rows]
+                else:
+                    positions = rng.permuted(np.broadcast_to(np.arange(n), (R, n)), axis=1)[rows]
+                orders[i, :, :n] = np.take_along_axis(train_index, positions, axis=1)
+                lrs[i] = self.learning_rates[e]
             args = (
                 params,
                 slots,
                 step,
-                tf.constant(self.learning_rates[epoch], tf.float32),
+                tf.constant(lrs),
                 x,
                 self.y,
-                tf.constant(order),
+                tf.constant(orders),
                 n_rows,
+                tf.constant(end - epoch, tf.int32),
                 scored,
                 masks,
             )
-            if run_epoch is None:  # every epoch has the same signature: look it up once
-                run_epoch = self.run_epoch.get_concrete_function(*args)
-            params, slots, step, scores = run_epoch(*args)
+            if run_epochs is None:  # every call has the same signature: look it up once
+                run_epochs = self.run_epochs.get_concrete_function(*args)
+            started = time.monotonic()
+            params, slots, step, history = run_epochs(*args)
             params = list(params)
-            for prefix, (loss_values, score) in zip(("", "val_"), scores):
-                values[prefix + "loss"].append(loss_values.numpy())
-                values[prefix + "score"].append(score.numpy())
-            if epoch in self.keep:
-                kept[epoch] = [p.numpy() for p in params]
+            for name, h in zip(names, history):
+                values[name].append(h.numpy()[: end - epoch])
+            if end - 1 in self.keep:
+                kept[end - 1] = [p.numpy() for p in params]
             if on_epoch is not None:
-                on_epoch(epoch)
-        r = train_index.shape[0]
-        curves = {name: np.asarray(v).reshape(self.epochs, r) for name, v in values.items()}
+                for e in range(epoch, end):
+                    on_epoch(e)
+                seconds = (time.monotonic() - started) / (end - epoch)
+                per_call = max(1, min(chunk, int(1.0 / max(seconds, 1e-6))))
+            epoch = end
+        curves = {
+            name: np.concatenate(v).reshape(self.epochs, r) if v else np.zeros((0, r))
+            for name, v in values.items()
+        }
         return params, curves, kept
 
 
@@ -774,15 +835,13 @@ class ReplicaMLP:
             x = self._features(x, first)
             if validation is not None:
                 validation = (self._features(validation[0], first), validation[1])
-        # a batch larger than the sample is one batch of all rows (as in Keras); capped at
-        # the next power of two so that sample sizes near each other share a program
-        n = train_index.shape[1]
-        batch_size = min(batch_size, _power_of_two_at_least(n))
+        # a batch larger than the sample is one batch of all rows, as in Keras: its
+        # places past the sample's rows carry zero weight (see _epochs_function)
         program = self._program(loss, optimizer.name, batch_size, first)
         if batch_orders is not None:
             batch_orders = [np.asarray(o) for o in batch_orders]
         job = _FitJob(
-            run_epoch=_epoch_function(program, _hyper(optimizer)),
+            run_epochs=_epochs_function(program, _hyper(optimizer)),
             program=program,
             optimizer=optimizer,
             x=x,
