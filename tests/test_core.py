@@ -4,12 +4,17 @@ import keras
 import numpy as np
 import pytest
 
+from layerwise import core
 from layerwise.core import (
+    MIN_PLACES,
     Dense,
     Optimizer,
     ReplicaMLP,
     _epochs_function,
+    _epochs_per_call,
+    _eval_function,
     _hyper,
+    _padded_length,
     _replica_groups,
     default_threads,
 )
@@ -187,9 +192,10 @@ def test_replica_groups_are_equal_and_cover_every_replica():
     assert _replica_groups(2, 8) == [slice(0, 1), slice(1, 2)]
 
 
-def test_nearby_sample_sizes_share_one_compiled_program(problem):
-    """Samples of 40 and 60 rows both pad to two batches of 32: one trace, one compile."""
-    x, y = problem
+def test_sample_sizes_up_to_min_places_share_one_compiled_program():
+    """Samples of 10 to 1000 rows (one short batch to 32 batches) run one program."""
+    x, labels = blobs(1000, random_state=2)
+    x, y = x.astype(np.float32), np.eye(3, dtype=np.float32)[labels]
     model = ReplicaMLP.create(2, [Dense(7, "relu"), Dense(3, "softmax")], 2, seed=0)
     opt = Optimizer("sgd", 0.0123)
 
@@ -197,12 +203,71 @@ def test_nearby_sample_sizes_share_one_compiled_program(problem):
         index = np.tile(np.arange(n), (2, 1))
         model.fit(x, y, epochs=1, optimizer=opt, train_index=index, curves=False)
 
-    fit(40)
+    fit(10)
     program = model._program("categorical_crossentropy", "sgd", 32)
     run_epochs = _epochs_function(program, _hyper(opt))
     traces = run_epochs.experimental_get_tracing_count()
-    fit(60)
+    for n in (40, 300, 1000):
+        fit(n)
     assert run_epochs.experimental_get_tracing_count() == traces == 1
+    assert _padded_length(1000, 32) == MIN_PLACES and _padded_length(1025, 32) == 2048
+
+
+@pytest.mark.parametrize("keep", [(), (0, 5, 6)], ids=["no-kept", "kept"])
+def test_epochs_per_call_do_not_change_the_results(problem, monkeypatch, keep):
+    """A fit runs several epochs per compiled call (fewer with a progress callback, and
+    ending after kept epochs); weights, curves and kept weights are the same bit for bit
+    as one epoch per call."""
+    x, y = problem
+    runs = []
+    for per_call, on_epoch in ((1, None), (64, None), (64, lambda e: None), (3, None)):
+        monkeypatch.setattr(core, "EPOCHS_PER_CALL", per_call)
+        model = ReplicaMLP.create(2, LAYERS, 3, seed=4)
+        h = model.fit(
+            x,
+            y,
+            epochs=7,
+            optimizer=Optimizer("adam", 0.01),
+            validation=(x[:50], y[:50]),
+            keep_epochs=keep,
+            on_epoch=on_epoch,
+            seed=5,
+        )
+        runs.append((model.get_weights(), h))
+    (weights, history), others = runs[0], runs[1:]
+    assert history.curves["val_score"].shape == (7, 3) and sorted(history.kept) == list(keep)
+    for other_weights, other in others:
+        for a, b in zip(weights, other_weights, strict=True):
+            np.testing.assert_array_equal(a, b)
+        for name, curve in history.curves.items():
+            np.testing.assert_array_equal(curve, other.curves[name])
+        for epoch, kept in history.kept.items():
+            for a, b in zip(kept, other.kept[epoch], strict=True):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_epochs_per_call_fit_the_order_memory():
+    assert _epochs_per_call(30, 1024) == 64
+    assert _epochs_per_call(3, 2000 * 256) == 2  # CIFAR-10 sized: 2 epochs of orders
+    assert _epochs_per_call(1000, 1 << 20) == 1
+
+
+def test_scoring_is_traced_once_per_architecture(problem):
+    """Evaluation does not depend on freezing: a frozen and a trainable model of one
+    architecture share one traced scoring function."""
+    x, y = problem
+    model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
+    model.evaluate(x, y)
+    activations = tuple(layer.activation for layer in LAYERS)
+    traces = _eval_function(
+        activations, "categorical_crossentropy"
+    ).experimental_get_tracing_count()
+    model.freeze([0, 1])
+    model.evaluate(x, y)
+    assert (
+        _eval_function(activations, "categorical_crossentropy").experimental_get_tracing_count()
+        == traces
+    )
 
 
 def test_default_threads_reads_the_environment(monkeypatch):

@@ -301,13 +301,20 @@ def _scores(params, x, y, program: _Program):
 
 
 @functools.lru_cache(maxsize=64)
-def _eval_function(program: _Program):
-    return tf.function(functools.partial(_scores, program=program), autograph=False)
+def _eval_function(activations: tuple[str, ...], loss: str):
+    """Scoring traced once per architecture and loss (a model's freezing does not matter)."""
+    program = _Program(activations, (False,) * len(activations), loss, "sgd", batch_size=1)
+    return tf.function(
+        functools.partial(_scores, program=program), autograph=False, reduce_retracing=True
+    )
 
 
-@tf.function(reduce_retracing=True)
-def _predict(params, x, activations):
-    return _forward(params, x, activations)
+@functools.lru_cache(maxsize=64)
+def _predict_function(activations: tuple[str, ...]):
+    """The forward pass traced once per architecture (inputs of any row count)."""
+    return tf.function(
+        functools.partial(_forward, activations=activations), autograph=False, reduce_retracing=True
+    )
 
 
 def _hyper(optimizer: Optimizer) -> tuple:
@@ -755,8 +762,10 @@ class ReplicaMLP:
         self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
     ) -> dict[str, np.ndarray]:
         """Per-replica loss and score ([R] each); score is accuracy, or the loss for mse."""
-        program = self._program(loss)
-        loss_values, score = _eval_function(program)(
+        if loss not in LOSSES:
+            raise ValueError(f"loss {loss!r} not in {LOSSES}")
+        activations = tuple(layer.activation for layer in self.layers)
+        loss_values, score = _eval_function(activations, loss)(
             self.params, tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
         )
         return {"loss": loss_values.numpy(), "score": score.numpy()}
@@ -771,7 +780,7 @@ class ReplicaMLP:
         """The output of the first `n_layers` layers: [R, N, units] for every replica."""
         activations = tuple(layer.activation for layer in self.layers[:n_layers])
         x = tf.convert_to_tensor(x, tf.float32)
-        return _predict(self.params[: 2 * n_layers], x, activations)
+        return _predict_function(activations)(self.params[: 2 * n_layers], x)
 
     def fit(
         self,
