@@ -384,3 +384,42 @@ def test_fewer_rows_than_the_batch_size_is_one_batch(problem):
     reference.fit(x[:10], y[:10], batch_size=32, epochs=1, shuffle=False, verbose=0)
     for ours, theirs in zip([w[0] for w in model.get_weights()], reference.get_weights()):
         np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_arms_with_different_activations_train_in_one_program(tmp_path, problem):
+    """relu, sigmoid and tanh arms concatenated train to the weights each reaches alone on
+    the same minibatches (to float rounding: XLA may evaluate sigmoid and tanh with other
+    instructions inside the selecting fusion); the per-replica activation survives
+    select, export to Keras and the .npz round trip."""
+    x, y = problem
+    arms = [
+        ReplicaMLP.create(2, [Dense(6, name, "he_uniform"), Dense(3, "softmax")], 2, seed=i)
+        for i, name in enumerate(("relu", "sigmoid", "tanh"))
+    ]
+    rng = np.random.default_rng(0)
+    orders = [rng.permuted(np.tile(np.arange(len(x)), (6, 1)), axis=1) for _ in range(3)]
+    both = ReplicaMLP.concat(arms)
+    assert both.layers[0].activation == ("relu",) * 2 + ("sigmoid",) * 2 + ("tanh",) * 2
+    both.fit(x, y, epochs=3, optimizer=Optimizer("sgd", 0.1, 0.9), batch_orders=orders)
+    for i, arm in enumerate(arms):
+        rows = slice(2 * i, 2 * i + 2)
+        arm.fit(
+            x,
+            y,
+            epochs=3,
+            optimizer=Optimizer("sgd", 0.1, 0.9),
+            batch_orders=[o[rows] for o in orders],
+        )
+        alone = arm.get_weights()
+        for a, b in zip(alone, both.select(np.arange(6)[rows]).get_weights(), strict=True):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        assert both.select(np.arange(6)[rows]).layers == arm.layers
+    np.testing.assert_allclose(
+        both.to_keras(3).predict(x, verbose=0), both.predict(x)[3], atol=1e-6
+    )
+    both.save(tmp_path / "mixed.npz")
+    loaded = ReplicaMLP.load(tmp_path / "mixed.npz")
+    assert loaded.layers == both.layers
+    np.testing.assert_array_equal(loaded.predict(x), both.predict(x))
+    with pytest.raises(ValueError, match="activations for"):
+        ReplicaMLP(2, [Dense(6, ("relu", "tanh")), Dense(3, "softmax")], both.get_weights())

@@ -256,6 +256,28 @@ def test_activations_smoke(smoke_cfg, datasets):
     assert "gradient_ratio_first_to_last" in result.study.metrics["sigmoid"]
 
 
+def test_activation_arms_train_together(smoke_cfg, datasets):
+    """The arms share one model (one program per depth; that replicas of different
+    activations train as they would alone is tests/test_core.py's concat test): every
+    arm gets its rows, greedy and end to end, at every depth."""
+    from dataclasses import replace
+
+    from layerwise import greedy
+
+    from .conftest import compose_config
+
+    a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], n_replicas=3)
+    cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, activations=a))
+    replicas = greedy.activations(cfg, datasets[cfg.data.name], progress=False).study.replicas
+    assert list(dict.fromkeys(replicas["activation"])) == ["relu", "tanh"]
+    counts = replicas.groupby(["activation", "method", "depth"]).size()
+    assert (counts == 3).all() and len(counts) == 2 * 2 * (a.additions + 1)
+    relu, tanh = (replicas[replicas.activation == name] for name in ("relu", "tanh"))
+    assert not np.array_equal(relu.test_accuracy.to_numpy(), tanh.test_accuracy.to_numpy())
+    with pytest.raises(Exception, match="repeats an item"):
+        compose_config("experiment=smoke", "greedy.activations.names=[relu,relu]")
+
+
 def test_depth_selection_smoke(smoke_cfg, datasets):
     from layerwise import greedy
 

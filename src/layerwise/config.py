@@ -31,10 +31,15 @@ def _choice(default, choices):
     return field(default=default, metadata={"choices": tuple(choices)})
 
 
-def _list(default, *, low=None, choices=None, nonempty=True):
+def _list(default, *, low=None, choices=None, nonempty=True, unique=False):
     return field(
         default_factory=lambda: list(default),
-        metadata={"item_low": low, "item_choices": choices, "nonempty": nonempty},
+        metadata={
+            "item_low": low,
+            "item_choices": choices,
+            "nonempty": nonempty,
+            "unique": unique,
+        },
     )
 
 
@@ -311,7 +316,9 @@ class GreedyActivationsConfig:
     """Greedy vs end-to-end per hidden activation, and gradient norms at initialisation."""
 
     enabled: bool = True
-    names: list[str] = _list(["relu", "sigmoid", "tanh"], choices=("relu", "sigmoid", "tanh"))
+    names: list[str] = _list(
+        ["relu", "sigmoid", "tanh"], choices=("relu", "sigmoid", "tanh"), unique=True
+    )
     n_replicas: int = _number(10, low=1)
     additions: int = _number(5, low=0)
     epochs: int = _number(100, low=1)  # for the base network and for each round
@@ -425,6 +432,8 @@ def check_ranges(node: Any, prefix: str = "") -> None:
         if isinstance(value, list):
             if meta.get("nonempty") and not value:
                 raise UserError(f"{key} is empty (allowed: a list with at least one item)")
+            if meta.get("unique") and len(set(value)) < len(value):
+                raise UserError(f"{key} = {value} repeats an item (allowed: each at most once)")
             item_meta = {"low": meta.get("item_low"), "choices": meta.get("item_choices")}
             for i, item in enumerate(value):
                 _check_value(f"{key}[{i}]", item, item_meta)

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import tensorflow as tf
@@ -42,19 +42,46 @@ LOSSES = ("categorical_crossentropy", "mse")
 OPTIMIZERS = ("sgd", "adam")
 
 
+def _per_replica(activation) -> tuple[str, ...]:
+    return (activation,) if isinstance(activation, str) else tuple(activation)
+
+
+def _one_or_many(names) -> str | tuple[str, ...]:
+    """One name when every replica has it, else the tuple of names."""
+    names = tuple(names)
+    return names[0] if len(set(names)) == 1 else names
+
+
 @dataclass(frozen=True)
 class Dense:
-    """One fully connected layer: `units` outputs, an activation and a kernel initialiser."""
+    """One fully connected layer: `units` outputs, an activation and a kernel initialiser.
+
+    `activation` may also be a tuple with one name per replica, so that arms differing
+    only in their activation train in one program (see `ReplicaMLP.concat`).
+    """
 
     units: int
-    activation: str = "relu"
+    activation: str | tuple[str, ...] = "relu"
     initializer: str = "glorot_uniform"
 
     def __post_init__(self):
         if self.units < 1:
             raise ValueError(f"Dense.units must be >= 1, got {self.units}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation {self.activation!r} not in {ACTIVATIONS}")
+        for name in _per_replica(self.activation):
+            if name not in ACTIVATIONS:
+                raise ValueError(f"activation {name!r} not in {ACTIVATIONS}")
+
+    def activation_of(self, replica: int) -> str:
+        """The activation of one replica."""
+        if isinstance(self.activation, str):
+            return self.activation
+        return self.activation[replica]
+
+    def for_replicas(self, replicas) -> Dense:
+        """This layer's spec for the chosen replicas (in that order)."""
+        if isinstance(self.activation, str):
+            return self
+        return replace(self, activation=_one_or_many([self.activation[r] for r in replicas]))
         if self.initializer not in INITIALIZERS:
             raise ValueError(f"initializer {self.initializer!r} not in {INITIALIZERS}")
 
@@ -125,7 +152,17 @@ def initial_weights(
     return params
 
 
-def _activate(h: tf.Tensor, name: str) -> tf.Tensor:
+def _activate(h: tf.Tensor, name: str | tuple[str, ...]) -> tf.Tensor:
+    """h [R, N, units] through the activation; a tuple names one per replica, and each
+    replica's values are selected exactly (no arithmetic mixes the candidates)."""
+    if not isinstance(name, str):
+        names = tuple(name)
+        candidates = sorted(set(names))
+        out = _activate(h, candidates[0])
+        for other in candidates[1:]:
+            mask = np.array([n == other for n in names]).reshape(-1, 1, 1)
+            out = tf.where(tf.constant(mask), _activate(h, other), out)
+        return out
     if name == "relu":
         return tf.nn.relu(h)
     if name == "sigmoid":
@@ -589,6 +626,9 @@ class ReplicaMLP:
             ):
                 raise ValueError(f"layer {i}: weights {shapes[2 * i]} do not fit {layer}")
             fan_in = layer.units
+            names = _per_replica(layer.activation)
+            if len(names) > 1 and len(names) != shapes[0][0]:
+                raise ValueError(f"layer {i}: {len(names)} activations for {shapes[0][0]} replicas")
 
     @classmethod
     def create(
@@ -642,7 +682,8 @@ class ReplicaMLP:
     def select(self, replicas: Sequence[int] | np.ndarray) -> ReplicaMLP:
         """A new model holding only the chosen replicas (in that order)."""
         ix = np.asarray(replicas)
-        model = ReplicaMLP(self.input_dim, self.layers, [p.numpy()[ix] for p in self.params])
+        layers = [layer.for_replicas(ix) for layer in self.layers]
+        model = ReplicaMLP(self.input_dim, layers, [p.numpy()[ix] for p in self.params])
         model.trainable = _simplify_flags(
             [t[ix] if isinstance(t, np.ndarray) else t for t in self.trainable]
         )
@@ -725,17 +766,35 @@ class ReplicaMLP:
 
     @classmethod
     def concat(cls, models: Sequence[ReplicaMLP]) -> ReplicaMLP:
-        """One model holding every replica of `models` in order (same architecture), so that
-        several experiment arms train in one program. Where the models freeze a layer
-        differently, that layer's flag becomes a boolean array over the replicas."""
+        """One model holding every replica of `models` in order, so that several experiment
+        arms train in one program. The models share their layer widths and initialisers;
+        where they freeze a layer differently, that layer's flag becomes a boolean array
+        over the replicas, and where their activations differ, the layer's activation
+        becomes a tuple with one name per replica."""
         first = models[0]
+
+        def shape(m):
+            return m.input_dim, [(layer.units, layer.initializer) for layer in m.layers]
+
         for m in models[1:]:
-            if (m.input_dim, m.layers) != (first.input_dim, first.layers):
+            if shape(m) != shape(first):
                 raise ValueError("concat needs models of one architecture")
+        layers = [
+            replace(
+                layer,
+                activation=_one_or_many(
+                    name
+                    for m in models
+                    for r in range(m.n_replicas)
+                    for name in [m.layers[i].activation_of(r)]
+                ),
+            )
+            for i, layer in enumerate(first.layers)
+        ]
         params = [
             np.concatenate([m.params[j].numpy() for m in models]) for j in range(len(first.params))
         ]
-        model = cls(first.input_dim, first.layers, params)
+        model = cls(first.input_dim, layers, params)
         model.trainable = _simplify_flags(
             [
                 np.concatenate([m.replica_trainable()[:, i] for m in models])
@@ -871,6 +930,9 @@ class ReplicaMLP:
             layer_trainable=tuple(self.layer_trainable()[first:]),
         )
         groups = _replica_groups(R, default_threads() if threads is None else threads)
+        if any(not isinstance(layer.activation, str) for layer in self.layers[first:]):
+            # per-replica activations are compiled into the program for all R replicas
+            groups = [slice(0, R)]
         if len(groups) == 1:
             results = [job.run(params, groups[0], on_epoch)]
         else:
@@ -989,7 +1051,10 @@ class ReplicaMLP:
         from layerwise.io import atomic_path
 
         spec = np.array(
-            [[layer.units, layer.activation, layer.initializer] for layer in self.layers]
+            [
+                [layer.units, ",".join(_per_replica(layer.activation)), layer.initializer]
+                for layer in self.layers
+            ]
         )
         arrays = {f"p{i}": p for i, p in enumerate(self.get_weights())}
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -1014,7 +1079,10 @@ class ReplicaMLP:
             raise UserError(f"{path}: file not found (it is written by an earlier stage)")
         try:
             with np.load(path) as f:
-                layers = [Dense(int(u), str(a), str(i)) for u, a, i in f["layers"]]
+                layers = [
+                    Dense(int(u), _one_or_many(str(a).split(",")), str(i))
+                    for u, a, i in f["layers"]
+                ]
                 params = [f[f"p{i}"] for i in range(2 * len(layers))]
                 model = cls(int(f["input_dim"]), layers, params)
                 flags = np.asarray(f["trainable"], bool)  # [layers] or [layers, R]
@@ -1034,7 +1102,9 @@ class ReplicaMLP:
         model = keras.Sequential(
             [keras.Input(shape=(self.input_dim,))]
             + [
-                keras.layers.Dense(layer.units, activation=layer.activation, name=f"dense_{i}")
+                keras.layers.Dense(
+                    layer.units, activation=layer.activation_of(replica), name=f"dense_{i}"
+                )
                 for i, layer in enumerate(self.layers)
             ]
         )

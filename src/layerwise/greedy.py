@@ -372,53 +372,65 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     width, init = cfg.model.hidden_units[-1], cfg.model.initializer
     output = Dense(data.n_classes, "softmax", "glorot_uniform")
     y = data.onehot(data.y_train)
-    steps = len(a.names) * (a.additions + 1) * (2 if a.control else 1)
+    names, R = list(a.names), a.n_replicas
+    steps = (a.additions + 1) * (2 if a.control else 1)
     step = _ticker("greedy activation rounds", steps, progress)
     gradient_rows = []
 
-    def tally(name: str, method: str, model: ReplicaMLP) -> list[dict]:
+    # The arms differ only in the hidden activation, so they train as one model (one
+    # compiled program per depth, not one per arm and depth): arm i holds replicas
+    # i*R .. (i+1)*R - 1, each arm's base network drawn from its own seed.
+    base = ReplicaMLP.concat(
+        [
+            ReplicaMLP.create(
+                data.n_features,
+                [Dense(width, name, init), output],
+                R,
+                seed=_seed(cfg, 20 + 10 * i, 0),
+            )
+            for i, name in enumerate(names)
+        ]
+    )
+    hidden = base.layers[0]  # one activation per replica
+
+    def tally(method: str, model: ReplicaMLP) -> list[dict]:
         step()
-        rows = _rows(method, len(model.layers), _accuracies(model, data))
-        return [{"activation": name, **row} for row in rows]
+        scores = _accuracies(model, data)
+        rows = []
+        for i, name in enumerate(names):
+            arm = {k: v[i * R : (i + 1) * R] for k, v in scores.items()}
+            rows += [{"activation": name, **row} for row in _rows(method, len(model.layers), arm)]
+        return rows
 
-    def greedy_rows(name: str, hidden: Dense, stream: int) -> list[dict]:
-        base = ReplicaMLP.create(
-            data.n_features, [hidden, output], a.n_replicas, seed=_seed(cfg, stream, 0)
-        )
-        fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, stream + 1)
-        fit(base, 0)
-        models = grown(base, hidden, a.additions, fit, lambda k: _seed(cfg, stream, k))
-        return [row for model in models for row in tally(name, GREEDY, model)]
+    def greedy_rows() -> list[dict]:
+        fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, 21)
+        model = base.select(np.arange(base.n_replicas))
+        fit(model, 0)
+        models = grown(model, hidden, a.additions, fit, lambda k: _seed(cfg, 20, k))
+        return [row for model in models for row in tally(GREEDY, model)]
 
-    def control_rows(name: str, hidden: Dense, stream: int, k: int) -> list[dict]:
-        budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, stream + 2)
+    def control_rows(k: int) -> list[dict]:
+        budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, 22)
         model = control_model(
             data.n_features,
             [hidden, output],
             hidden,
             k,
-            a.n_replicas,
+            base.n_replicas,
             budget,
-            lambda k: _seed(cfg, stream + 3, k),
+            lambda k: _seed(cfg, 23, k),
         )
-        return tally(name, CONTROL, model)
+        return tally(CONTROL, model)
 
-    # every arm's greedy sequence and each control depth are independent trainings: run
-    # them side by side, the largest first (costs: epochs x trainable layers)
-    tasks = {}
-    for i, name in enumerate(a.names):
-        hidden, stream = Dense(width, name, init), 20 + 10 * i
-        tasks[name, GREEDY] = (
-            a.epochs * (2 + 2 * a.additions),
-            functools.partial(greedy_rows, name, hidden, stream),
-        )
-        for k in range(a.additions + 1) if a.control else ():
-            tasks[name, k] = (
-                (k + 1) * a.epochs * (k + 2),
-                functools.partial(control_rows, name, hidden, stream, k),
-            )
+    # the greedy sequence and each control depth are independent trainings: run them
+    # side by side, the largest first (costs: epochs x trainable layers)
+    tasks = {GREEDY: (a.epochs * (2 + 2 * a.additions), greedy_rows)}
+    for k in range(a.additions + 1) if a.control else ():
+        tasks[k] = ((k + 1) * a.epochs * (k + 2), functools.partial(control_rows, k))
     results = _run_tasks(tasks)
     rows = [row for key in tasks for row in results[key]]
+    # arm by arm, greedy before its controls (a stable sort keeps depths and replicas)
+    rows.sort(key=lambda row: names.index(row["activation"]))
     for i, name in enumerate(a.names):
         hidden, stream = Dense(width, name, init), 20 + 10 * i
         deep = ReplicaMLP.create(
