@@ -423,3 +423,17 @@ def test_arms_with_different_activations_train_in_one_program(tmp_path, problem)
     np.testing.assert_array_equal(loaded.predict(x), both.predict(x))
     with pytest.raises(ValueError, match="activations for"):
         ReplicaMLP(2, [Dense(6, ("relu", "tanh")), Dense(3, "softmax")], both.get_weights())
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (dict(units=0), "units must be >= 1"),
+        (dict(units=3, activation="swish"), "activation 'swish'"),
+        (dict(units=3, activation=("relu", "gelu")), "activation 'gelu'"),
+        (dict(units=3, initializer="zeros"), "initializer 'zeros'"),
+    ],
+)
+def test_dense_refuses_unknown_settings(spec, message):
+    with pytest.raises(ValueError, match=message):
+        Dense(**spec)

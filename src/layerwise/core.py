@@ -70,6 +70,8 @@ class Dense:
         for name in _per_replica(self.activation):
             if name not in ACTIVATIONS:
                 raise ValueError(f"activation {name!r} not in {ACTIVATIONS}")
+        if self.initializer not in INITIALIZERS:
+            raise ValueError(f"initializer {self.initializer!r} not in {INITIALIZERS}")
 
     def activation_of(self, replica: int) -> str:
         """The activation of one replica."""
@@ -82,8 +84,6 @@ class Dense:
         if isinstance(self.activation, str):
             return self
         return replace(self, activation=_one_or_many([self.activation[r] for r in replicas]))
-        if self.initializer not in INITIALIZERS:
-            raise ValueError(f"initializer {self.initializer!r} not in {INITIALIZERS}")
 
 
 @dataclass(frozen=True)
@@ -783,10 +783,7 @@ class ReplicaMLP:
             replace(
                 layer,
                 activation=_one_or_many(
-                    name
-                    for m in models
-                    for r in range(m.n_replicas)
-                    for name in [m.layers[i].activation_of(r)]
+                    m.layers[i].activation_of(r) for m in models for r in range(m.n_replicas)
                 ),
             )
             for i, layer in enumerate(first.layers)
