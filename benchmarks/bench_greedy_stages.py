@@ -41,7 +41,13 @@ INPUTS = ["params.yaml", "data/blobs.npz", "data/digits.npz", "results/baseline"
 def scratch_copy() -> Path:
     if any(not (ROOT / p).exists() for p in INPUTS):  # a fresh checkout: make the inputs
         command = [sys.executable, "-m", "dvc", "repro", "data@blobs", "data@digits", "baseline"]
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        # the stage commands say `python`: this interpreter's, as under `make`
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        made = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PATH": path}
+        )
+        if made.returncode != 0:
+            sys.exit(f"could not make the inputs ({' '.join(command[1:])}):\n{made.stderr[-2000:]}")
     work = Path(tempfile.mkdtemp(prefix="bench-greedy-"))
     for item in INPUTS + ["stages", "conf", "hydra_plugins"]:  # conf: the header composes it
         source, target = ROOT / item, work / item
