@@ -18,7 +18,8 @@ a boolean array over replicas, so arms frozen differently train in one program),
 Speed: `fit` spreads equal groups of replicas over threads (`default_threads`), and
 `side_by_side` runs independent fits one per core; replicas never interact, so the
 weights do not depend on either. Layers frozen for every replica are computed once per
-fit, and one compiled program serves every batch and nearby sample sizes.
+fit; one compiled call runs up to EPOCHS_PER_CALL epochs, and one program serves every
+batch and every sample of up to MIN_PLACES rows.
 """
 
 from __future__ import annotations
@@ -818,10 +819,8 @@ class ReplicaMLP:
         self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
     ) -> dict[str, np.ndarray]:
         """Per-replica loss and score ([R] each); score is accuracy, or the loss for mse."""
-        if loss not in LOSSES:
-            raise ValueError(f"loss {loss!r} not in {LOSSES}")
-        activations = tuple(layer.activation for layer in self.layers)
-        loss_values, score = _eval_function(activations, loss)(
+        program = self._program(loss)  # checks the loss
+        loss_values, score = _eval_function(program.activations, loss)(
             self.params, tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
         )
         return {"loss": loss_values.numpy(), "score": score.numpy()}
