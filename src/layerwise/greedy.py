@@ -404,9 +404,8 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
 
     def greedy_rows() -> list[dict]:
         fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, 21)
-        model = base.select(np.arange(base.n_replicas))
-        fit(model, 0)
-        models = grown(model, hidden, a.additions, fit, lambda k: _seed(cfg, 20, k))
+        fit(base, 0)
+        models = grown(base, hidden, a.additions, fit, lambda k: _seed(cfg, 20, k))
         return [row for model in models for row in tally(GREEDY, model)]
 
     def control_rows(k: int) -> list[dict]:
