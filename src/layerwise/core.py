@@ -338,23 +338,6 @@ def _scores(params, x, y, program: _Program):
     return loss, tf.reduce_mean(tf.cast(hits, tf.float32), axis=-1)
 
 
-@functools.lru_cache(maxsize=64)
-def _eval_function(activations: tuple[str, ...], loss: str):
-    """Scoring traced once per architecture and loss (a model's freezing does not matter)."""
-    program = _Program(activations, (False,) * len(activations), loss, "sgd", batch_size=1)
-    return tf.function(
-        functools.partial(_scores, program=program), autograph=False, reduce_retracing=True
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _predict_function(activations: tuple[str, ...]):
-    """The forward pass traced once per architecture (inputs of any row count)."""
-    return tf.function(
-        functools.partial(_forward, activations=activations), autograph=False, reduce_retracing=True
-    )
-
-
 def _hyper(optimizer: Optimizer) -> tuple:
     """The optimizer's constants, hashable: they are compiled into the program."""
     return tuple(
@@ -819,9 +802,14 @@ class ReplicaMLP:
         self, x: np.ndarray, y: np.ndarray, loss: str = "categorical_crossentropy"
     ) -> dict[str, np.ndarray]:
         """Per-replica loss and score ([R] each); score is accuracy, or the loss for mse."""
+        # eager: a scoring pass is a few dozen ops, far cheaper to run than to trace and
+        # optimise a graph for each architecture (the studies score many architectures once)
         program = self._program(loss)  # checks the loss
-        loss_values, score = _eval_function(program.activations, loss)(
-            self.params, tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(y, tf.float32)
+        loss_values, score = _scores(
+            self.params,
+            tf.convert_to_tensor(x, tf.float32),
+            tf.convert_to_tensor(y, tf.float32),
+            program,
         )
         return {"loss": loss_values.numpy(), "score": score.numpy()}
 
@@ -835,7 +823,7 @@ class ReplicaMLP:
         """The output of the first `n_layers` layers: [R, N, units] for every replica."""
         activations = tuple(layer.activation for layer in self.layers[:n_layers])
         x = tf.convert_to_tensor(x, tf.float32)
-        return _predict_function(activations)(self.params[: 2 * n_layers], x)
+        return _forward(self.params[: 2 * n_layers], x, activations)  # eager, as in evaluate
 
     def fit(
         self,
