@@ -383,8 +383,8 @@ def test_fewer_rows_than_the_batch_size_is_one_batch(problem):
 
 def test_arms_with_different_activations_train_in_one_program(tmp_path, problem):
     """relu, sigmoid and tanh arms concatenated train to the weights each reaches alone on
-    the same minibatches (to float rounding: XLA may evaluate sigmoid and tanh with other
-    instructions inside the selecting fusion); the per-replica activation survives
+    the same minibatches (to float rounding: XLA may fuse sigmoid and tanh with the split
+    and concatenation that apply them arm by arm); the per-replica activation survives
     select, export to Keras and the .npz round trip."""
     x, y = problem
     arms = [

@@ -25,6 +25,7 @@ batch and every sample of up to MIN_PLACES rows.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import os
 import threading
@@ -154,16 +155,15 @@ def initial_weights(
 
 
 def _activate(h: tf.Tensor, name: str | tuple[str, ...]) -> tf.Tensor:
-    """h [R, N, units] through the activation; a tuple names one per replica, and each
-    replica's values are selected exactly (no arithmetic mixes the candidates)."""
+    """h [R, N, units] through the activation; a tuple names one per replica.
+
+    Per-replica names are applied run by run: each stretch of consecutive replicas
+    sharing a name (an arm, after `concat`) gets only its own activation, so the work is
+    that of one activation and no arithmetic mixes the candidates."""
     if not isinstance(name, str):
-        names = tuple(name)
-        candidates = sorted(set(names))
-        out = _activate(h, candidates[0])
-        for other in candidates[1:]:
-            mask = np.array([n == other for n in names]).reshape(-1, 1, 1)
-            out = tf.where(tf.constant(mask), _activate(h, other), out)
-        return out
+        runs = [(n, len(list(group))) for n, group in itertools.groupby(name)]
+        pieces = tf.split(h, [size for _, size in runs], axis=0)
+        return tf.concat([_activate(p, n) for p, (n, _) in zip(pieces, runs)], axis=0)
     if name == "relu":
         return tf.nn.relu(h)
     if name == "sigmoid":
