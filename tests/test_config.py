@@ -1,13 +1,15 @@
 """Configuration: params.yaml is the composition of conf/, every option composes, and bad
 values are refused with one line naming the key and what is allowed."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 from hydra.errors import ConfigCompositionException
 
-from layerwise.compose import compose
+from layerwise import compose as compose_module
+from layerwise.compose import compose, overrides_of
 from layerwise.config import load_params, to_config
 from layerwise.errors import UserError
 
@@ -17,6 +19,27 @@ from .conftest import ROOT, compose_config
 def test_params_yaml_is_the_composition_of_conf():
     committed = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert committed == compose([], ROOT / "conf"), "params.yaml is stale: run `make params`"
+
+
+def test_preset_composition_is_kept_until_conf_changes(tmp_path, monkeypatch):
+    """Stage headers compare params with the preset; the composed preset is cached on
+    disk under the content of conf/, and an edit to conf/ composes it afresh."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    calls = []
+    real = compose_module.compose
+    monkeypatch.setattr(compose_module, "compose", lambda *a: calls.append(a) or real(*a))
+    params = compose(["experiment=smoke"], conf)
+    assert compose_module.preset_params("smoke", conf) == params
+    assert compose_module.preset_params("smoke", conf) == params
+    assert len(calls) == 1
+    assert overrides_of(params, "smoke", conf) == []
+    assert len(calls) == 1
+    config = conf / "config.yaml"
+    config.write_text(config.read_text().replace("seed: 0", "seed: 5"))
+    assert overrides_of(params, "smoke", conf) == ["seed=0"]
+    assert len(calls) == 2
 
 
 def _group_options():

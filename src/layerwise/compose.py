@@ -8,6 +8,9 @@ python -m layerwise.compose --check          # exit 1 if params.yaml is stale
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -29,9 +32,46 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
     return OmegaConf.to_container(cfg, resolve=True)
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "layerwise" / "presets"
+
+
+def preset_params(preset: str, conf_dir: str | Path = "conf") -> dict:
+    """`compose(["experiment=<preset>"])`, kept on disk under the content it depends on.
+
+    Every stage header names its overrides against the preset, and composing costs about
+    a second (importing Hydra, then composing), so the result is stored in the user's
+    cache directory, keyed by the bytes of every file in conf/, the schema's source and
+    the Hydra version: any edit there composes afresh. An unwritable cache only costs time.
+    """
+    from importlib import metadata
+
+    from layerwise import config
+
+    conf_dir = Path(conf_dir)
+    key = hashlib.sha256(f"{preset}\0{metadata.version('hydra-core')}\0".encode())
+    for path in sorted(p for p in conf_dir.rglob("*") if p.is_file()):
+        key.update(f"{path.relative_to(conf_dir).as_posix()}\0".encode())
+        key.update(path.read_bytes())
+    key.update(Path(config.__file__).read_bytes())
+    cached = _cache_dir() / f"{key.hexdigest()}.json"
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
+    params = compose([f"experiment={preset}"], conf_dir)
+    try:
+        with atomic_path(cached) as tmp:
+            tmp.write_text(json.dumps(params))
+    except OSError:
+        pass
+    return params
+
+
 def overrides_of(params: dict, preset: str, conf_dir: str | Path = "conf") -> list[str]:
     """`key=value` for every key where `params` differ from `preset` as conf/ composes it."""
-    expected = _flat(compose([f"experiment={preset}"], conf_dir))
+    expected = _flat(preset_params(preset, conf_dir))
     return [f"{k}={v}" for k, v in _flat(params).items() if expected.get(k, object()) != v]
 
 
