@@ -204,18 +204,23 @@ def _per_replica_loss(params, x, y, program: _Program, weights=None) -> tf.Tenso
     weights: [R, B] 1 for the rows that count and 0 for padding; the mean is then
     over the counted rows only.
     """
+    last = _forward(params, x, program.activations, final_activation=False)
+    return _loss_of(last, y, program, weights)
+
+
+def _loss_of(last, y, program: _Program, weights=None) -> tf.Tensor:
+    """`_per_replica_loss` from the last layer's pre-activation `last` [R, N, out]."""
     if program.loss == "categorical_crossentropy" and program.activations[-1] == "softmax":
-        logits = _forward(params, x, program.activations, final_activation=False)
-        y = tf.broadcast_to(y, tf.shape(logits))
-        per_sample = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        y = tf.broadcast_to(y, tf.shape(last))
+        per_sample = tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=last)
     elif program.loss == "categorical_crossentropy":
-        out = _forward(params, x, program.activations)
+        out = _activate(last, program.activations[-1])
         y = tf.broadcast_to(y, tf.shape(out))
         out = out / tf.reduce_sum(out, axis=-1, keepdims=True)
         out = tf.clip_by_value(out, 1e-7, 1.0 - 1e-7)
         per_sample = -tf.reduce_sum(y * tf.math.log(out), axis=-1)
     else:  # mse
-        out = _forward(params, x, program.activations)
+        out = _activate(last, program.activations[-1])
         per_sample = tf.reduce_mean(tf.square(y - out), axis=-1)
     if weights is None:
         return tf.reduce_mean(per_sample, axis=-1)
@@ -328,11 +333,13 @@ def _epochs_function(program: _Program, hyper_items: tuple):
 
 
 def _scores(params, x, y, program: _Program):
-    """Per-replica (loss, score): score is accuracy, or the loss itself for mse."""
-    loss = _per_replica_loss(params, x, y, program)
+    """Per-replica (loss, score): score is accuracy, or the loss itself for mse. One
+    forward pass serves both."""
+    last = _forward(params, x, program.activations, final_activation=False)
+    loss = _loss_of(last, y, program)
     if program.loss != "categorical_crossentropy":
         return loss, loss
-    out = _forward(params, x, program.activations)
+    out = _activate(last, program.activations[-1])
     labels = tf.broadcast_to(tf.argmax(y, axis=-1), tf.shape(out)[:-1])
     hits = tf.equal(tf.argmax(out, axis=-1), labels)
     return loss, tf.reduce_mean(tf.cast(hits, tf.float32), axis=-1)
