@@ -89,7 +89,8 @@ def main():
         print(f"{stage:26s} {statistics.median(seconds):6.1f} s{spread}")
     runs = [sum(times[stage][i] for stage in times) for i in range(args.repeats)]
     total = statistics.median(runs)
-    print(f"{'all greedy stages':26s} {total:6.1f} s  (budget {BUDGET_SECONDS:.0f} s)")
+    spread = f"  ({min(runs):.1f}..{max(runs):.1f})" if len(runs) > 1 else ""
+    print(f"{'all greedy stages':26s} {total:6.1f} s{spread}  (budget {BUDGET_SECONDS:.0f} s)")
     print(f"share of budget: {total / BUDGET_SECONDS:.2f}")
 
 
