@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.model_selection import train_test_split
 
 from layerwise.config import DatasetConfig
 from layerwise.errors import UserError
@@ -38,10 +40,6 @@ class Dataset:
 
 def blobs(n_samples: int, random_state: int, cluster_std: float = 2.0):
     """The references' problem: three 2-D Gaussian blobs that overlap."""
-    # scikit-learn is imported where data is made: it costs every training stage a
-    # second of start-up, and those only read the .npz files
-    from sklearn.datasets import make_blobs
-
     return make_blobs(
         n_samples=n_samples,
         centers=3,
@@ -94,9 +92,6 @@ def build(spec: DatasetConfig) -> Dataset:
         x, y = blobs(spec.n_samples, spec.random_state, spec.cluster_std)
         parts = x[: spec.n_train], y[: spec.n_train], x[spec.n_train :], y[spec.n_train :]
     elif spec.kind == "digits":
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
-
         x, y = load_digits(return_X_y=True)
         if spec.n_samples > len(x):
             raise UserError(f"n_samples = {spec.n_samples}: digits has only {len(x)} rows")

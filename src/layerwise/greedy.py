@@ -430,7 +430,7 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     rows = [row for key in tasks for row in results[key]]
     # arm by arm, greedy before its controls (a stable sort keeps depths and replicas)
     rows.sort(key=lambda row: names.index(row["activation"]))
-    for i, name in enumerate(a.names):
+    for i, name in enumerate(names):
         hidden, stream = Dense(width, name, init), 20 + 10 * i
         deep = ReplicaMLP.create(
             data.n_features,
