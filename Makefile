@@ -37,7 +37,7 @@ bench: $(STAMP) ## run the performance comparisons in benchmarks/
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 params: $(STAMP) ## recompose params.yaml from conf/ (what dvc exp run does)
-	$(BIN)/python -m layerwise.compose
+	$(BIN)/python -m layerwise.config.compose
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -19,8 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from layerwise.core import Dense, Optimizer, ReplicaMLP  # noqa: E402
-from layerwise.data import blobs  # noqa: E402
+from layerwise.engine import Dense, Optimizer, ReplicaMLP  # noqa: E402
+from layerwise.pipeline.data import blobs  # noqa: E402
 
 EPOCHS, BATCH = 100, 32
 

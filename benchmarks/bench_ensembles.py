@@ -21,8 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from layerwise import ensembles as comb  # noqa: E402
-from layerwise.data import blobs  # noqa: E402
+from layerwise.pipeline.data import blobs  # noqa: E402
+from layerwise.studies.ensembles import combiners as comb  # noqa: E402
 
 N_MEMBERS, HIDDEN, EPOCHS, N_TRAIN = 10, 25, 500, 100
 
@@ -59,7 +59,7 @@ def bench_grid(rng) -> None:
 def bench_members(n_replicas: int, keras_members: int) -> tuple[float, float]:
     import keras
 
-    from layerwise.core import Dense, Optimizer, ReplicaMLP
+    from layerwise.engine import Dense, Optimizer, ReplicaMLP
 
     x, y = blobs(1100, 2)
     x, y = x[:N_TRAIN].astype(np.float32), np.eye(3, dtype=np.float32)[y[:N_TRAIN]]

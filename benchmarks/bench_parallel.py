@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from layerwise.core import (  # noqa: E402
+from layerwise.engine import (  # noqa: E402
     Dense,
     Optimizer,
     ReplicaMLP,
@@ -32,7 +32,7 @@ from layerwise.core import (  # noqa: E402
     fit_threads,
     side_by_side,
 )
-from layerwise.data import blobs  # noqa: E402
+from layerwise.pipeline.data import blobs  # noqa: E402
 
 
 def control(x, y, depth: int, replicas: int, epochs_per_layer: int) -> list[np.ndarray]:

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def book_config():
-    from layerwise.compose import compose
     from layerwise.config import to_config
+    from layerwise.config.compose import compose
 
     cfg = to_config(compose([], ROOT / "conf"), "book preset")
     cfg.transfer.cases = {"forward": cfg.transfer.cases["forward"]}
@@ -30,7 +30,8 @@ def book_config():
 
 
 def problems(cfg):
-    from layerwise import data, transfer
+    from layerwise.pipeline import data
+    from layerwise.studies.transfer import runs as transfer
 
     t = cfg.transfer
     p1 = cfg.datasets[t.source.problems["p1"].dataset]
@@ -82,7 +83,7 @@ def main() -> None:
 
     import keras
 
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     cfg = book_config()
     t = cfg.transfer

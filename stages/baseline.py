@@ -2,21 +2,23 @@
 
 from pathlib import Path
 
-from layerwise import data
-from layerwise.cli import stage_main
-from layerwise.io import save_keras, write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.io import save_keras, write_csv, write_json
+from layerwise.stage import stage_main
 
 OUT = Path("results/baseline")
 
 
 def main(cfg, args):
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
-    from layerwise import baseline  # imports TensorFlow: only once the inputs are known good
+    # these import TensorFlow: only once the inputs are known good
+    from layerwise.pipeline.models import save_replicas
+    from layerwise.studies.baseline import run as baseline
 
     result = baseline.run(cfg, dataset)
     write_csv(OUT / "curves.csv", result.curves)
     write_csv(OUT / "replicas.csv", result.replicas)
-    result.model.save(OUT / "replicas.npz")
+    save_replicas(result.model, OUT / "replicas.npz")
     save_keras(result.model.to_keras(0), OUT / "model.keras")
     write_json(OUT / "metrics.json", result.metrics)
 

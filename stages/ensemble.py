@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from layerwise import data, ensemble_methods
-from layerwise.cli import stage_main
-from layerwise.errors import UserError
+from layerwise.pipeline import data
+from layerwise.pipeline.errors import UserError
+from layerwise.stage import stage_main
+from layerwise.studies.ensembles import methods as ensemble_methods
 
 
 def add_arguments(parser):

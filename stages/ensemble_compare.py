@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
-from layerwise.cli import stage_main
+from layerwise.stage import stage_main
 
 
 def main(cfg, args):
     # imported once params have passed their checks: a bad value fails before TensorFlow loads
-    from layerwise import data, ensemble_compare
+    from layerwise.pipeline import data
+    from layerwise.studies.ensembles import compare as ensemble_compare
 
     sub = cfg.ensembles.compare
     dataset = data.load(Path("data") / f"{sub.dataset}.npz")

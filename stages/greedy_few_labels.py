@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from layerwise import data, greedy
-from layerwise.cli import stage_main
-from layerwise.errors import UserError
-from layerwise.io import write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import write_csv, write_json
+from layerwise.stage import stage_main
+from layerwise.studies.greedy import runs as greedy
 
 
 def add_arguments(parser):

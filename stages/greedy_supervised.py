@@ -2,17 +2,18 @@
 
 from pathlib import Path
 
-from layerwise import data, greedy
-from layerwise.cli import stage_main
-from layerwise.core import ReplicaMLP
-from layerwise.io import write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.io import write_csv, write_json
+from layerwise.pipeline.models import load_replicas
+from layerwise.stage import stage_main
+from layerwise.studies.greedy import runs as greedy
 
 OUT = Path("results/greedy_supervised")
 
 
 def main(cfg, args):
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
-    base = ReplicaMLP.load(Path("results/baseline/replicas.npz"))
+    base = load_replicas(Path("results/baseline/replicas.npz"))
     result = greedy.supervised(cfg, dataset, base)
     write_csv(OUT / "replicas.csv", result.replicas)
     write_csv(OUT / "depths.csv", result.depths)

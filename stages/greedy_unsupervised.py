@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from layerwise import data, greedy
-from layerwise.cli import stage_main
-from layerwise.io import write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.io import write_csv, write_json
+from layerwise.stage import stage_main
+from layerwise.studies.greedy import runs as greedy
 
 OUT = Path("results/greedy_unsupervised")
 

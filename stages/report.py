@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from layerwise import report
-from layerwise.cli import stage_main
-from layerwise.compose import overrides_of
 from layerwise.config import as_dict
+from layerwise.config.compose import overrides_of
+from layerwise.stage import stage_main
 
 
 def main(cfg, args):

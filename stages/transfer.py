@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
-from layerwise import data, transfer
-from layerwise.cli import stage_main
-from layerwise.io import write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.io import write_csv, write_json
+from layerwise.stage import stage_main
+from layerwise.studies.transfer import runs as transfer
 
 SOURCES = Path("results/transfer_source/models")
 OUT = Path("results/transfer")

@@ -3,9 +3,10 @@ and save each as a .keras model (its own DVC output: target-side settings do not
 
 from pathlib import Path
 
-from layerwise import data, transfer
-from layerwise.cli import stage_main
-from layerwise.io import save_keras, write_csv, write_json
+from layerwise.pipeline import data
+from layerwise.pipeline.io import save_keras, write_csv, write_json
+from layerwise.stage import stage_main
+from layerwise.studies.transfer import runs as transfer
 
 OUT = Path("results/transfer_source")
 

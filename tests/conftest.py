@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def compose_config(*overrides: str):
     """The Config that `dvc exp run -S ...` would produce (schema checks included)."""
-    from layerwise.compose import compose
     from layerwise.config import to_config
+    from layerwise.config.compose import compose
 
     return to_config(compose(list(overrides), ROOT / "conf"), "test composition")
 
@@ -36,7 +36,7 @@ def book_cfg():
 @pytest.fixture(scope="session")
 def datasets(smoke_cfg):
     """Every dataset of the smoke configuration, built once per test session."""
-    from layerwise import data
+    from layerwise.pipeline import data
 
     return {name: data.build(spec) for name, spec in smoke_cfg.datasets.items()}
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from layerwise import baseline
+from layerwise.studies.baseline import run as baseline
 
 from .conftest import compose_config
 

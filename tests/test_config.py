@@ -8,10 +8,10 @@ import pytest
 import yaml
 from hydra.errors import ConfigCompositionException
 
-from layerwise import compose as compose_module
-from layerwise.compose import compose, overrides_of
+from layerwise.config import compose as compose_module
 from layerwise.config import load_params, to_config
-from layerwise.errors import UserError
+from layerwise.config.compose import compose, overrides_of
+from layerwise.pipeline.errors import UserError
 
 from .conftest import ROOT, compose_config
 

@@ -4,12 +4,10 @@ import keras
 import numpy as np
 import pytest
 
-from layerwise import core
-from layerwise.core import (
+from layerwise.engine import Dense, Optimizer, ReplicaMLP
+from layerwise.engine import model as core
+from layerwise.engine.model import (
     MIN_PLACES,
-    Dense,
-    Optimizer,
-    ReplicaMLP,
     _epochs_function,
     _epochs_per_call,
     _hyper,
@@ -17,7 +15,7 @@ from layerwise.core import (
     _replica_groups,
     default_threads,
 )
-from layerwise.data import blobs
+from layerwise.pipeline.data import blobs
 
 LAYERS = [Dense(10, "relu", "he_uniform"), Dense(8, "tanh"), Dense(3, "softmax")]
 
@@ -341,20 +339,24 @@ def test_keras_export_round_trip(tmp_path, problem):
 
 
 def test_npz_round_trip_and_damaged_file(tmp_path):
-    from layerwise.errors import UserError
+    from layerwise.pipeline.errors import UserError
+    from layerwise.pipeline.models import load_replicas, save_replicas
 
     model = ReplicaMLP.create(2, LAYERS, 2, seed=4)
     model.trainable = [False, True, True]
-    model.save(tmp_path / "m.npz")
-    loaded = ReplicaMLP.load(tmp_path / "m.npz")
+    save_replicas(model, tmp_path / "m.npz")
+    loaded = load_replicas(tmp_path / "m.npz")
     assert loaded.layers == model.layers and loaded.trainable == model.trainable
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(UserError, match="bad.npz: not a readable replica file"):
-        ReplicaMLP.load(tmp_path / "bad.npz")
+        load_replicas(tmp_path / "bad.npz")
     with pytest.raises(UserError, match="missing.npz: file not found"):
-        ReplicaMLP.load(tmp_path / "missing.npz")
+        load_replicas(tmp_path / "missing.npz")
+    # the engine itself raises plain Python errors; the pipeline words them for users
+    with pytest.raises(ValueError, match="bad.npz: not a readable replica file"):
+        ReplicaMLP.load(tmp_path / "bad.npz")
 
 
 def test_predict_accepts_per_replica_inputs(problem):

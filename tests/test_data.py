@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from layerwise import data
-from layerwise.config import DatasetConfig
-from layerwise.errors import UserError
+from layerwise.pipeline import data
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.schema import DatasetConfig
 
 
 def test_blobs_split_by_row_order(datasets):

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layerwise import ensemble_methods as em
-from layerwise.core import cosine_annealing, cycle_ends
-from layerwise.errors import UserError
-from layerwise.io import _plain
+from layerwise.engine import cosine_annealing, cycle_ends
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import _plain
+from layerwise.studies.ensembles import methods as em
 
 from .conftest import compose_config
 
@@ -108,9 +108,9 @@ def test_unknown_method_is_refused(smoke_cfg):
 
 
 def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
-    from layerwise import ensemble_compare
     from layerwise.report import ReportContext
-    from layerwise.report_ensembles import ensembles_section
+    from layerwise.studies.ensembles import compare as ensemble_compare
+    from layerwise.studies.ensembles.report import ensembles_section
 
     for method in ("horizontal_voting", "snapshot"):
         result = em.run(smoke_cfg, method, datasets, progress=False)
@@ -149,7 +149,7 @@ def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeyp
     """The default picks the size on 20% of the test rows, held out from the test score
     (the runs keep the book's training rows); the test-picked size is only the
     labelled-optimistic arm."""
-    from layerwise import ensembles as comb
+    from layerwise.studies.ensembles import combiners as comb
 
     seen = []
     choose = comb.choose_size
@@ -200,9 +200,9 @@ COMPARE_ROWS = [
 def compare_run(smoke_cfg, datasets):
     """The compare study on the smoke preset, with every training run and every combiner
     fit recorded: (result, fits, labels each combiner was fitted on)."""
-    from layerwise import ensemble_compare
-    from layerwise import ensembles as comb
-    from layerwise.core import ReplicaMLP
+    from layerwise.engine import ReplicaMLP
+    from layerwise.studies.ensembles import combiners as comb
+    from layerwise.studies.ensembles import compare as ensemble_compare
 
     fits, seen = [], {}
     fit = ReplicaMLP.fit
@@ -239,7 +239,7 @@ def compare_run(smoke_cfg, datasets):
 
 
 def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg, tmp_path):
-    from layerwise import ensemble_compare
+    from layerwise.studies.ensembles import compare as ensemble_compare
 
     sub = smoke_cfg.ensembles.compare
     result, _, _ = compare_run
@@ -354,7 +354,7 @@ def test_compare_grid_too_large_for_many_members_is_refused():
 def test_every_ensembles_sub_section_is_a_method_or_the_comparison():
     import dataclasses
 
-    from layerwise.config import ENSEMBLE_METHODS, EnsemblesConfig
+    from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsemblesConfig
 
     names = [f.name for f in dataclasses.fields(EnsemblesConfig)]
     assert names == [*ENSEMBLE_METHODS, "compare"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerwise import ensembles as comb
+from layerwise.studies.ensembles import combiners as comb
 
 
 def random_probs(shape, seed=0):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerwise.core import Dense, Head, Optimizer, ReplicaMLP
+from layerwise.engine import Dense, Head, Optimizer, ReplicaMLP
 
 SGD = Optimizer("sgd", 0.01, 0.9)
 
 
 @pytest.fixture(scope="module")
 def blobs_xy():
-    from layerwise.data import blobs
+    from layerwise.pipeline.data import blobs
 
     x, y = blobs(200, 2)
     return x.astype(np.float32), np.eye(3, dtype=np.float32)[y]
@@ -132,8 +132,9 @@ def test_gradient_norms_shape_and_vanishing_sigmoid(blobs_xy):
 @pytest.fixture(scope="module")
 def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     """Both greedy studies run on the smoke preset, written where the report reads them."""
-    from layerwise import baseline, greedy
-    from layerwise.io import write_csv
+    from layerwise.pipeline.io import write_csv
+    from layerwise.studies.baseline import run as baseline
+    from layerwise.studies.greedy import runs as greedy
 
     data = datasets[smoke_cfg.data.name]
     base = baseline.run(smoke_cfg, data, progress=False)
@@ -163,12 +164,12 @@ def test_supervised_smoke(smoke_cfg, smoke_results):
 def test_supervised_switches(smoke_cfg, smoke_results):
     from dataclasses import replace
 
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     data_cfg = smoke_cfg
     g = replace(smoke_cfg.greedy.supervised, control=False, fine_tune=False, additions=1)
     cfg = replace(data_cfg, greedy=replace(smoke_cfg.greedy, supervised=g))
-    from layerwise import data as data_module
+    from layerwise.pipeline import data as data_module
 
     data = data_module.build(cfg.datasets[cfg.data.name])
     result = greedy.supervised(cfg, data, smoke_results["base"].model, progress=False)
@@ -187,7 +188,7 @@ def test_unsupervised_smoke(smoke_cfg, smoke_results):
 
 def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
     from layerwise import report
-    from layerwise.report_greedy import greedy_section
+    from layerwise.studies.greedy.report import greedy_section
 
     assert greedy_section in report.sections()
     ctx = report.ReportContext(
@@ -233,7 +234,7 @@ def test_book_defaults(book_cfg):
     ],
 )
 def test_bad_values_are_one_clear_error(override, message):
-    from layerwise.errors import UserError
+    from layerwise.pipeline.errors import UserError
 
     from .conftest import compose_config
 
@@ -242,7 +243,7 @@ def test_bad_values_are_one_clear_error(override, message):
 
 
 def test_activations_smoke(smoke_cfg, datasets):
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     a = smoke_cfg.greedy.activations
     result = greedy.activations(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
@@ -262,7 +263,7 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
     arm gets its rows, greedy and end to end, at every depth."""
     from dataclasses import replace
 
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     from .conftest import compose_config
 
@@ -279,7 +280,7 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
 
 
 def test_depth_selection_smoke(smoke_cfg, datasets):
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     d = smoke_cfg.greedy.depth_selection
     result = greedy.depth_selection(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
@@ -292,7 +293,7 @@ def test_depth_selection_smoke(smoke_cfg, datasets):
 
 def test_depth_search_stops_after_patience(smoke_cfg, datasets):
     """Validation rows come from the training split; rounds stop once no replica improves."""
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     data = datasets[smoke_cfg.data.name]
     rng = np.random.default_rng(0)
@@ -310,7 +311,7 @@ def test_depth_search_stops_after_patience(smoke_cfg, datasets):
 
 
 def test_few_labels_smoke(smoke_cfg, datasets):
-    from layerwise import greedy
+    from layerwise.studies.greedy import runs as greedy
 
     f = smoke_cfg.greedy.few_labels
     data = datasets["blobs"]
@@ -329,7 +330,7 @@ def test_few_labels_smoke(smoke_cfg, datasets):
 
 
 def test_labelled_rows_are_distinct_per_replica():
-    from layerwise.greedy import labelled_rows
+    from layerwise.studies.greedy.runs import labelled_rows
 
     rows = labelled_rows(100, 10, 3, seed=0)
     assert rows.shape == (3, 10) and all(len(set(r)) == 10 for r in rows)
@@ -347,7 +348,7 @@ def test_labelled_rows_are_distinct_per_replica():
     ],
 )
 def test_bad_few_labels_and_depth_values(override, message):
-    from layerwise.errors import UserError
+    from layerwise.pipeline.errors import UserError
 
     from .conftest import compose_config
 
@@ -356,8 +357,8 @@ def test_bad_few_labels_and_depth_values(override, message):
 
 
 def test_too_many_labels_at_run_time():
-    from layerwise.errors import UserError
-    from layerwise.greedy import labelled_rows
+    from layerwise.pipeline.errors import UserError
+    from layerwise.studies.greedy.runs import labelled_rows
 
     with pytest.raises(UserError, match="larger than the 50 training rows"):
         labelled_rows(50, 51, 2, seed=0)
@@ -395,8 +396,9 @@ def _fake_cifar10(folder, n_train=40, n_test=20):
 
 def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     """The tutorial's preset composes, and its greedy stage runs on CIFAR-10-format files."""
-    from layerwise import baseline, greedy
-    from layerwise import data as data_module
+    from layerwise.pipeline import data as data_module
+    from layerwise.studies.baseline import run as baseline
+    from layerwise.studies.greedy import runs as greedy
 
     from .conftest import compose_config
 
@@ -429,7 +431,7 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
 def test_diverged_replicas_are_counted_not_averaged():
     import pandas as pd
 
-    from layerwise.greedy import depth_table, finite_summary
+    from layerwise.studies.greedy.runs import depth_table, finite_summary
 
     s = finite_summary([0.1, np.nan, 0.3, np.inf])
     assert s["n"] == 2 and s["mean"] == pytest.approx(0.2)
@@ -455,7 +457,7 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
     from pathlib import Path
 
     from layerwise import report
-    from layerwise.report_greedy import greedy_section
+    from layerwise.studies.greedy.report import greedy_section
 
     from .conftest import ROOT, compose_config
 

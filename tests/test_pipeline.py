@@ -20,7 +20,7 @@ def stderr_lines(result):
 @pytest.fixture
 def seeded_repo(repo_copy):
     """A repo copy with a valid blobs dataset and earlier baseline outputs to protect."""
-    run([sys.executable, "-m", "layerwise.compose", "experiment=smoke"], repo_copy)
+    run([sys.executable, "-m", "layerwise.config.compose", "experiment=smoke"], repo_copy)
     run([sys.executable, "stages/data.py", "blobs"], repo_copy)
     for rel in BASELINE_OUTPUTS:
         path = repo_copy / rel
@@ -101,7 +101,7 @@ def test_dvc_end_to_end_on_the_smoke_preset(repo_copy):
     assert "figures/baseline_curves.png" in linked and "figures/data_blobs.png" in linked
     for link in linked:  # every figure the report shows was written
         assert (repo_copy / "reports" / link).stat().st_size > 1000, link
-    assert {"baseline", "report", "data@blobs", "ensemble_compare"} <= ran_stages(first.stdout)
+    assert {"baseline", "report", "data", "ensemble_compare"} <= ran_stages(first.stdout)
     assert "### One budget, every method" in report and "figures/ensemble_compare.png" in linked
     metrics = json.loads((repo_copy / "results/baseline/metrics.json").read_text())
     assert metrics["n_replicas"] == 3 and 0 < metrics["test_accuracy"]["mean"] <= 1

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy import stats
 
-from layerwise.stats import band, summarize, within_range
+from layerwise.pipeline.stats import band, summarize, within_range
 
 
 def test_summary_matches_textbook_formulas():

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerwise.core import Dense, Optimizer, ReplicaMLP
-from layerwise.errors import UserError
-from layerwise.io import save_keras
+from layerwise.engine import Dense, Optimizer, ReplicaMLP
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import load_keras, save_keras
 
 LAYERS = [Dense(5, "relu", "he_uniform"), Dense(5, "relu", "he_uniform"), Dense(3, "softmax")]
 SGD = Optimizer("sgd", learning_rate=0.05)
@@ -43,7 +43,7 @@ def test_copy_from_a_keras_file_and_per_replica_sources(source, tmp_path):
     path = tmp_path / "source.keras"
     save_keras(source.to_keras(0), path)
     target = ReplicaMLP.create(2, LAYERS, 3, seed=5)
-    target.copy_weights_from(path)
+    target.copy_weights_from(load_keras(path))
     for a, b in zip(target.get_weights(), source.get_weights(), strict=True):
         np.testing.assert_array_equal(a, np.broadcast_to(b, a.shape))
     # R sources -> R targets: replica r from replica r
@@ -140,20 +140,19 @@ def test_per_replica_flags_survive_select_save_and_export(tmp_path):
 
 
 def test_missing_or_corrupt_source_file_is_a_clear_error(tmp_path):
-    target = ReplicaMLP.create(2, LAYERS, 2, seed=1)
     with pytest.raises(UserError, match="not found"):
-        target.copy_weights_from(tmp_path / "absent.keras")
+        load_keras(tmp_path / "absent.keras")
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"this is not a zip archive")
     with pytest.raises(UserError, match="not a readable .keras model"):
-        target.copy_weights_from(broken)
+        load_keras(broken)
 
 
 # -- the study on the smoke preset ---------------------------------------------------------
 
 
 def _problems(cfg, datasets):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     t = cfg.transfer
     specs = {**t.source.problems, **t.cases}
@@ -173,7 +172,7 @@ def forward_only(smoke_cfg):
 
 @pytest.fixture(scope="module")
 def study(forward_only, datasets):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     problems = _problems(forward_only, datasets)
     sources = transfer.run_source(forward_only, problems)
@@ -199,7 +198,7 @@ def test_source_stage_fits_one_model_per_problem(study, forward_only):
 
 
 def test_every_arm_runs_under_both_protocols(study, forward_only):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     _, result = study
     t = forward_only.transfer
@@ -226,7 +225,7 @@ def test_every_arm_runs_under_both_protocols(study, forward_only):
 
 
 def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, study):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     sources, _ = study
     layers = transfer.network(forward_only.transfer.source, 3)
@@ -242,9 +241,9 @@ def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, 
 
 
 def test_report_section_from_the_outputs(study, forward_only, tmp_path):
-    from layerwise.io import write_csv, write_json
+    from layerwise.pipeline.io import write_csv, write_json
     from layerwise.report import ReportContext
-    from layerwise.report_transfer import transfer_section
+    from layerwise.studies.transfer.report import transfer_section
 
     sources, result = study
     write_json(tmp_path / "transfer_source" / "metrics.json", sources.metrics)
@@ -275,7 +274,7 @@ def test_freezing_more_layers_than_the_source_has_is_refused():
 
 
 def test_a_source_model_shallower_than_the_arms_need_is_refused(forward_only):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     shallow = ReplicaMLP.create(2, [Dense(5), Dense(3, "softmax")], 1, seed=0)
     layers = transfer.network(forward_only.transfer.source, 3)
@@ -284,7 +283,7 @@ def test_a_source_model_shallower_than_the_arms_need_is_refused(forward_only):
 
 
 def test_missing_or_corrupt_source_model_for_the_stage(tmp_path):
-    from layerwise import transfer
+    from layerwise.studies.transfer import runs as transfer
 
     with pytest.raises(UserError, match="absent.keras: model file not found"):
         transfer.load_source(tmp_path / "absent.keras")

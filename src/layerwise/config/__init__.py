@@ -1,0 +1,124 @@
+"""The whole configuration: one typed schema for Hydra's composition and for params.yaml.
+
+The schema is assembled here from the shared sections (`pipeline.schema`) and each study's
+own section (`studies/<study>/config.py`). `hydra_plugins/layerwise/` registers `Config` in
+Hydra's ConfigStore, so `dvc exp run -S baseline.epochs=abc` fails while composing. Stages
+load params.yaml through `load_params`, which merges it into the same schema and then checks
+the ranges and choices declared on each field and every study's cross-field rules, so a
+hand edit fails with one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from layerwise.config.baseline import BaselineConfig
+from layerwise.config.ensembles import EnsemblesConfig, check_ensembles
+from layerwise.config.greedy import GreedyConfig, check_few_labels
+from layerwise.config.transfer import TransferConfig, check_transfer
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.schema import (
+    DataConfig,
+    DatasetConfig,
+    ModelConfig,
+    OptimizerConfig,
+    check_ranges,
+    number_field,
+    omegaconf_message,
+)
+
+# each study's rules that span fields (and may look at the shared sections)
+STUDY_CHECKS = (check_few_labels, check_transfer, check_ensembles)
+
+
+@dataclass
+class Config:
+    preset: str = "book"  # the experiment/ preset this configuration came from
+    seed: int = number_field(0, low=0)
+    data: DataConfig = field(default_factory=DataConfig)
+    datasets: dict[str, DatasetConfig] = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+    greedy: GreedyConfig = field(default_factory=GreedyConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
+    ensembles: EnsemblesConfig = field(default_factory=EnsemblesConfig)
+
+
+def check_config(cfg: Config) -> Config:
+    """Ranges and choices field by field, then the rules that span fields."""
+    check_ranges(cfg)
+    if cfg.data.name not in cfg.datasets:
+        raise UserError(
+            f"data.name = {cfg.data.name!r} is not a dataset "
+            f"(allowed: {', '.join(sorted(cfg.datasets))})"
+        )
+    for name, ds in cfg.datasets.items():
+        if ds.n_train >= ds.n_samples:
+            raise UserError(
+                f"datasets.{name}.n_train = {ds.n_train} leaves no test rows "
+                f"(allowed: less than n_samples = {ds.n_samples})"
+            )
+    for check in STUDY_CHECKS:
+        check(cfg)
+    return cfg
+
+
+def register_schema() -> None:
+    """Make `schema` (this Config) available to Hydra's defaults lists."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="schema", node=Config)
+
+
+def to_config(raw: dict, source: str = "params.yaml") -> Config:
+    """Merge a plain dict into the schema, build the dataclasses and check them."""
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Config), raw)
+        cfg = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as err:
+        raise UserError(omegaconf_message(err, source, Config)) from err
+    try:
+        return check_config(cfg)
+    except UserError as err:
+        raise UserError(f"{source}: {err}") from err
+
+
+def load_params(path: str | Path = "params.yaml") -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found (run from the repository root, or pass --params)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from err
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: expected a mapping of sections at the top level")
+    return to_config(raw, str(path))
+
+
+def as_dict(cfg: Config) -> dict:
+    return OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True)
+
+
+def schema_sources() -> list[Path]:
+    """The files that define the schema: this module and every module holding one of its
+    section classes (pipeline.schema, each study's config)."""
+    found, todo = {Path(__file__)}, [Config]
+    while todo:
+        cls = todo.pop()
+        found.add(Path(inspect.getsourcefile(cls)))
+        for f in dataclasses.fields(cls):
+            hint = typing.get_type_hints(cls)[f.name]
+            for arg in (hint, *typing.get_args(hint)):
+                if dataclasses.is_dataclass(arg):
+                    todo.append(arg)
+    return sorted(found)

@@ -1,0 +1,129 @@
+"""Compose conf/ into params.yaml the way `dvc exp run` does (for `dvc repro` users and tests).
+
+python -m layerwise.config.compose                  # rewrite params.yaml from conf/
+python -m layerwise.config.compose experiment=smoke # with overrides
+python -m layerwise.config.compose --check          # exit 1 if params.yaml is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+from layerwise.config import register_schema, to_config
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import atomic_path
+
+
+def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from omegaconf import OmegaConf
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+        cfg = hydra_compose(config_name="config", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "layerwise" / "presets"
+
+
+def preset_params(preset: str, conf_dir: str | Path = "conf") -> dict:
+    """`compose(["experiment=<preset>"])`, kept on disk under the content it depends on.
+
+    Every stage header names its overrides against the preset, and composing costs about
+    a second (importing Hydra, then composing), so the result is stored in the user's
+    cache directory, keyed by the bytes of every file in conf/, the schema's sources and
+    the Hydra version: any edit there composes afresh. An unwritable cache only costs time.
+    """
+    from importlib import metadata
+
+    from layerwise import config
+
+    conf_dir = Path(conf_dir)
+    key = hashlib.sha256(f"{preset}\0{metadata.version('hydra-core')}\0".encode())
+    for path in sorted(p for p in conf_dir.rglob("*") if p.is_file()):
+        key.update(f"{path.relative_to(conf_dir).as_posix()}\0".encode())
+        key.update(path.read_bytes())
+    for source in config.schema_sources():
+        key.update(source.read_bytes())
+    cached = _cache_dir() / f"{key.hexdigest()}.json"
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
+    params = compose([f"experiment={preset}"], conf_dir)
+    try:
+        with atomic_path(cached) as tmp:
+            tmp.write_text(json.dumps(params))
+    except OSError:
+        pass
+    return params
+
+
+def overrides_of(params: dict, preset: str, conf_dir: str | Path = "conf") -> list[str]:
+    """`key=value` for every key where `params` differ from `preset` as conf/ composes it."""
+    expected = _flat(preset_params(preset, conf_dir))
+    return [f"{k}={v}" for k, v in _flat(params).items() if expected.get(k, object()) != v]
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def dump(params: dict) -> str:
+    return yaml.safe_dump(params, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m layerwise.config.compose",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. baseline.epochs=50")
+    parser.add_argument("--check", action="store_true", help="only check params.yaml is current")
+    parser.add_argument("--output", default="params.yaml")
+    args = parser.parse_args(argv)
+    try:
+        params = compose(args.overrides)
+        to_config(params, "composed conf/")  # ranges too, before anything is written
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # Hydra's composition errors; the cause says what is wrong
+        cause = err.__cause__
+        detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
+        print(f"error: {str(err).splitlines()[0]}{detail}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    if args.check:
+        current = yaml.safe_load(out.read_text()) if out.is_file() else None
+        if current != params:
+            print(f"{out} differs from conf/: run `make params`", file=sys.stderr)
+            return 1
+        print(f"{out} is current")
+        return 0
+    with atomic_path(out) as tmp:
+        tmp.write_text(dump(params))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""What every stage entry point shares: argument parsing, loading params, one-line errors,
+a header, progress lines and the wall-time record the report reads.
+
+The runner knows nothing of the configuration's schema: `layerwise.stage` binds it to the
+project's loader (`layerwise.config.load_params`) and header note."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import threading
+import time
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import write_json
+
+DEBUG_ENV = "LAYERWISE_DEBUG"
+VERSIONED = (
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scikit-learn",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "dvc",
+    "hydra-core",
+    "mnist1d",
+)
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+class Progress:
+    """Plain progress lines, at most one every `every` seconds: k of n, elapsed, remaining."""
+
+    def __init__(self, label: str, total: int, every: float = 5.0):
+        self.label, self.total, self.every = label, total, every
+        self.start = self.last = time.monotonic()
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def advance(self) -> None:
+        """One more of n done (safe from the threads of side-by-side trainings)."""
+        with self._lock:
+            self.done += 1
+            self(self.done)
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every and done < self.total:
+            return
+        self.last = now
+        elapsed = now - self.start
+        eta = elapsed / done * (self.total - done) if done else float("nan")
+        print(
+            f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
+            flush=True,
+        )
+
+
+def run_stage(
+    stage: str,
+    run: Callable[[Any, argparse.Namespace], None],
+    *,
+    load: Callable[[str], Any],
+    note: Callable[[Any], str] = lambda cfg: "",
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    describe: Callable[[Any, argparse.Namespace], str] | None = None,
+    instance: Callable[[argparse.Namespace], str] | None = None,
+    record_time: bool = True,
+) -> None:
+    """Run one stage: parse args, load and check params (`load(path)`), print a header
+    (`note(cfg)` is appended to it), run, record wall time (results/timing/<stage>.json,
+    read by the report; the report itself records none).
+
+    Bad input ends the process with one line on stderr and exit code 2; set
+    LAYERWISE_DEBUG=1 to see the traceback instead.
+    """
+    parser = argparse.ArgumentParser(prog=f"stages/{stage}.py")
+    parser.add_argument("--params", default="params.yaml", help="composed parameters file")
+    if add_arguments:
+        add_arguments(parser)
+    args = parser.parse_args()
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    try:
+        cfg = load(args.params)
+        name = instance(args) if instance else stage  # e.g. data@blobs
+        what = describe(cfg, args) if describe else stage
+        print(f"== {name}: {what} (preset: {cfg.preset}{note(cfg)})", flush=True)
+        start = time.monotonic()
+        run(cfg, args)
+        seconds = time.monotonic() - start
+        if record_time:
+            write_json(
+                f"results/timing/{name}.json",
+                {"stage": name, "wall_seconds": seconds, "versions": versions()},
+            )
+        print(f"== {name}: done in {seconds:.1f}s", flush=True)
+    except UserError as err:
+        if debug:
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print(f"error: {stage} interrupted", file=sys.stderr)
+        sys.exit(130)
+    # Every output is written and closed (atomically) by now. Leave without the
+    # interpreter's teardown: with TensorFlow loaded it costs about a second per stage.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

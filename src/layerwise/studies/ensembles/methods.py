@@ -1,0 +1,817 @@
+"""The seven ensemble methods of STUDY.md section 5, each repeated R times.
+
+Every method trains its members as replicas of the core (a method's R repeats x M
+members are one replica batch where the members share a sample size), computes the
+members' probabilities once, and hands the arrays to the combiners in
+`layerwise.ensembles`. `run(cfg, method, datasets)` returns a MethodResult whose
+arms (one row each in the comparison table) carry, over repeats: test accuracy, NLL,
+training cost in member-epochs, the best single member and the members' diversity.
+
+Combiners that are fitted (weights, meta-learners) are fitted on a validation split
+and scored on test rows they never saw; the reference's way (fitted and scored on
+the same test set) is reported beside them as an "optimistic" arm.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import KFold, train_test_split
+
+from layerwise.config import Config
+from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
+from layerwise.engine import Dense, History, Optimizer, ReplicaMLP, cosine_annealing, cycle_ends
+from layerwise.pipeline.data import Dataset
+from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.stats import summarize
+from layerwise.studies.ensembles import combiners as comb
+
+METHODS = ENSEMBLE_METHODS
+
+
+@dataclass
+class Arm:
+    """One way of combining, scored over repeats (arrays of length R)."""
+
+    key: str
+    label: str
+    accuracy: np.ndarray
+    nll: np.ndarray
+    member_epochs: int  # training cost of one repeat's ensemble
+    n_members: int
+    best_single: np.ndarray
+    diversity: np.ndarray
+    fitted_on: str = "–"  # where a combiner was fitted: validation, test (optimistic), –
+
+    def metrics(self) -> dict:
+        return {
+            "label": self.label,
+            "n_members": self.n_members,
+            "member_epochs": self.member_epochs,
+            "fitted_on": self.fitted_on,
+            "test_accuracy": summarize(self.accuracy),
+            "test_nll": summarize(self.nll),
+            "best_single": summarize(self.best_single),
+            "diversity": summarize(self.diversity),
+        }
+
+
+@dataclass
+class MethodResult:
+    method: str
+    arms: list[Arm]
+    members: pd.DataFrame  # sweep, repeat, size, single_accuracy, ensemble_accuracy
+    extra: dict = field(default_factory=dict)  # method-specific summaries
+    schedule: pd.DataFrame | None = None  # members' learning rate per epoch
+
+    def metrics(self, cfg: Config) -> dict:
+        sub = getattr(cfg.ensembles, self.method)
+        return {
+            "method": self.method,
+            "dataset": sub.dataset,
+            "repeats": sub.repeats,
+            "arms": {arm.key: arm.metrics() for arm in self.arms},
+            **self.extra,
+        }
+
+    def sweep_table(self) -> pd.DataFrame:
+        """Wide per-size means (one column pair per sweep), for `dvc plots`."""
+        means = self.members.groupby(["sweep", "size"])[["ensemble_accuracy", "single_accuracy"]]
+        wide = means.mean().unstack("sweep")
+        wide.columns = [f"{sweep}_{col.split('_')[0]}" for col, sweep in wide.columns]
+        return wide.reset_index()
+
+
+# -- shared pieces ----------------------------------------------------------------------
+
+
+def method_seed(cfg: Config, method: str, part: int = 0) -> int:
+    """A seed per (method, part): changing one method's settings moves no other's numbers."""
+    return (cfg.seed * 1_000_003 + zlib.crc32(method.encode()) + 7919 * part) % 2**31
+
+
+def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
+    return [Dense(hidden_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+
+
+def member_optimizer(sub: EnsembleMembersConfig, learning_rate: float | None = None):
+    return Optimizer(
+        name=sub.optimizer,
+        learning_rate=sub.learning_rate if learning_rate is None else learning_rate,
+        momentum=sub.momentum if sub.optimizer == "sgd" else 0.0,
+    )
+
+
+def train_members(
+    sub: EnsembleMembersConfig,
+    x: np.ndarray,
+    y_onehot: np.ndarray,
+    n_replicas: int,
+    seed: int,
+    *,
+    hidden_units: int | None = None,
+    epochs: int | None = None,
+    progress: bool = True,
+    **fit_args,
+) -> tuple[ReplicaMLP, History]:
+    """R independent members of one architecture, trained together."""
+    epochs = sub.epochs if epochs is None else epochs
+    layers = member_layers(hidden_units or sub.hidden_units, y_onehot.shape[1])
+    model = ReplicaMLP.create(x.shape[1], layers, n_replicas, seed)
+    history = model.fit(
+        x,
+        y_onehot,
+        epochs=epochs,
+        optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
+        batch_size=sub.batch_size,
+        seed=seed + 1,
+        on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
+        **fit_args,
+    )
+    return model, history
+
+
+def predict_in_chunks(model: ReplicaMLP, x: np.ndarray, rows: int = 4000) -> np.ndarray:
+    """model.predict over blocks of rows: many replicas x a large holdout stay in memory."""
+    return np.concatenate([model.predict(x[i : i + rows]) for i in range(0, len(x), rows)], axis=1)
+
+
+def _progress(label: str, epochs: int, show: bool):
+    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
+    if not show:
+        return None
+    bar = Progress(label, epochs)
+    return lambda epoch: bar(epoch + 1)
+
+
+def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> ReplicaMLP:
+    """All replicas of several weight snapshots as one model: replica index = k * R + r."""
+    params = [np.concatenate(tensors) for tensors in zip(*checkpoints, strict=True)]
+    return ReplicaMLP(model.input_dim, model.layers, params)
+
+
+def kept_probs(model: ReplicaMLP, history: History, epochs: list[int], x: np.ndarray):
+    """Predictions of the weights kept after `epochs` (in that order), one predict call for
+    all of them: [R, len(epochs), rows, classes]."""
+    stacked = checkpoint_model(model, [history.kept[e] for e in epochs])
+    probs = stacked.predict(x).reshape(len(epochs), model.n_replicas, len(x), -1)
+    return probs.transpose(1, 0, 2, 3)
+
+
+def make_arm(
+    key: str,
+    label: str,
+    combined: np.ndarray,
+    labels: np.ndarray,
+    member_probs: np.ndarray,
+    member_epochs: int,
+    fitted_on: str = "–",
+) -> Arm:
+    """Score combined probabilities [R, N, C] and describe their members [R, M, N, C]."""
+    member_labels = labels[:, None] if labels.ndim == 2 else labels
+    return Arm(
+        key=key,
+        label=label,
+        accuracy=comb.accuracy(combined, labels),
+        nll=comb.nll(combined, labels),
+        member_epochs=int(member_epochs),
+        n_members=int(member_probs.shape[1]),
+        best_single=comb.accuracy(member_probs, member_labels).max(axis=1),
+        diversity=comb.disagreement(member_probs),
+        fitted_on=fitted_on,
+    )
+
+
+def sweep_frame(name: str, sweep: dict) -> pd.DataFrame:
+    """Long table of one size sweep ([R, n] arrays) for the report's figure."""
+    repeats, sizes = sweep["ensemble"].shape
+    return pd.DataFrame(
+        {
+            "sweep": name,
+            "repeat": np.repeat(np.arange(repeats), sizes),
+            "size": np.tile(np.arange(1, sizes + 1), repeats),
+            "single_accuracy": sweep["single"].ravel(),
+            "ensemble_accuracy": sweep["ensemble"].ravel(),
+        }
+    )
+
+
+@dataclass
+class Splits:
+    """Per repeat: training rows (indices into x_train), validation and test rows.
+
+    validation_from=train carves the validation rows out of the training rows
+    (members then train on fewer rows); =test carves them out of the test rows.
+    Row indices refer to x_train for `train`/`val` of source train, and to x_test
+    otherwise; `val_source` says which.
+    """
+
+    train: np.ndarray  # [R, n_train]
+    val: np.ndarray  # [R, n_val]
+    test: np.ndarray  # [R, n_test] indices into x_test
+    val_source: str
+
+
+def validation_splits(
+    data: Dataset, source: str, fraction: float, repeats: int, seed: int
+) -> Splits:
+    """Stratified validation split per repeat, drawn with scikit-learn."""
+    n_train, n_test = len(data.y_train), len(data.y_test)
+    labels = data.y_train if source == "train" else data.y_test
+    pool = np.arange(len(labels))
+    kept, val = [], []
+    for r in range(repeats):
+        rest, held = train_test_split(
+            pool, test_size=fraction, stratify=labels, random_state=seed + r
+        )
+        kept.append(np.sort(rest))
+        val.append(np.sort(held))
+    if source == "train":
+        test = np.broadcast_to(np.arange(n_test), (repeats, n_test))
+        return Splits(np.array(kept), np.array(val), test, "train")
+    train = np.broadcast_to(np.arange(n_train), (repeats, n_train))
+    return Splits(train, np.array(val), np.array(kept), "test")
+
+
+def per_repeat_rows(probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """probs [R, M, N, C], rows [R, n] -> [R, M, n, C]: each repeat's own rows."""
+    return np.stack([probs[r][:, rows[r]] for r in range(len(rows))])
+
+
+def split_probs(predict: Callable[[np.ndarray], np.ndarray], data: Dataset, splits: Splits):
+    """Members' probabilities and labels on each repeat's validation rows (where combiners
+    are fitted) and test rows, from `predict(x)` -> [R, M, len(x), classes]."""
+    val_x = data.x_train if splits.val_source == "train" else data.x_test
+    val_y = data.y_train if splits.val_source == "train" else data.y_test
+    return (
+        per_repeat_rows(predict(val_x), splits.val),
+        val_y[splits.val],
+        per_repeat_rows(predict(data.x_test), splits.test),
+        data.y_test[splits.test],
+    )
+
+
+# -- the methods ------------------------------------------------------------------------
+
+
+def members_on_splits(sub, data: Dataset, splits: Splits, M: int, seed: int, progress: bool, **fit):
+    """M members per repeat trained on that repeat's training rows (`splits.train`); returns
+    their (validation probs, validation labels, test probs, test labels), as split_probs."""
+    R = len(splits.train)
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        seed,
+        progress=progress,
+        train_index=np.repeat(splits.train, M, axis=0),
+        **fit,
+    )
+    return split_probs(lambda x: model.predict(x).reshape(R, M, len(x), -1), data, splits)
+
+
+def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progress: bool):
+    """Train R repeats x M members on the training rows left after carving a validation
+    split per repeat; return the splits, and the members' probabilities [R, M, rows,
+    classes] and labels on that validation split and on the test rows."""
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    return splits, *members_on_splits(sub, data, splits, M, seed, progress)
+
+
+def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.model_averaging
+    data = datasets[sub.dataset]
+    R, M = sub.repeats, sub.n_members
+    model, _ = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R * M,
+        method_seed(cfg, "model_averaging"),
+        progress=progress,
+    )
+    probs = model.predict(data.x_test).reshape(R, M, len(data.y_test), -1)
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    sweep = comb.size_sweep(probs, data.y_test)
+    k = sub.ensemble_size
+    singles = comb.accuracy(probs, data.y_test)  # [R, M]
+    arms = [
+        make_arm("single", "single model", probs[:, 0], labels, probs[:, :1], sub.epochs),
+        make_arm(
+            f"average_{k}",
+            f"average of {k}",
+            probs[:, :k].mean(axis=1),
+            labels,
+            probs[:, :k],
+            k * sub.epochs,
+        ),
+        make_arm(
+            f"average_{M}", f"average of {M}", probs.mean(axis=1), labels, probs, M * sub.epochs
+        ),
+    ]
+    extra = {"single_all_members": summarize(singles), "plateau_size": _plateau(sweep)}
+    return MethodResult("model_averaging", arms, sweep_frame("averaging", sweep), extra)
+
+
+def _plateau(sweep: dict, within: float = 0.005) -> int:
+    """Smallest size whose mean ensemble accuracy is within `within` of the final size's."""
+    mean = sweep["ensemble"].mean(axis=0)
+    return int(np.argmax(mean >= mean[-1] - within) + 1)
+
+
+def weighted_average(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.weighted_average
+    data = datasets[sub.dataset]
+    R, M, K = sub.repeats, sub.n_members, sub.n_weighted
+    seed = method_seed(cfg, "weighted_average")
+    splits, val_probs, val_labels, test_probs, test_labels = members_with_validation(
+        sub, data, R, M, seed, progress
+    )
+    sweep = comb.size_sweep(test_probs, test_labels[:, None])
+    head = test_probs[:, :K]
+    cost = K * sub.epochs
+    arms = [
+        make_arm(
+            f"average_{M}",
+            f"average of {M}",
+            test_probs.mean(axis=1),
+            test_labels,
+            test_probs,
+            M * sub.epochs,
+        ),
+        make_arm(
+            "equal", f"equal weights, {K} members", head.mean(axis=1), test_labels, head, cost
+        ),
+    ]
+    fitters = {
+        "grid": lambda p, y, r: comb.grid_search_weights(p, y, sub.grid_step)[0],
+        "de": lambda p, y, r: comb.de_weights(
+            p, y, maxiter=sub.de_maxiter, tol=sub.de_tol, seed=seed + r
+        )[0],
+    }
+    names = {"grid": "grid-search weights", "de": "differential-evolution weights"}
+    chosen = {}
+    for name, fit in fitters.items():
+        for where, (fit_probs, fit_labels) in {
+            "validation": (val_probs[:, :K], val_labels),
+            "test": (head, test_labels),
+        }.items():
+            weights = np.stack([fit(fit_probs[r], fit_labels[r], r) for r in range(R)])
+            chosen[f"{name}_{where}"] = weights
+            combined = comb.average(head, weights)
+            label = names[name] + (" (fit on test: optimistic)" if where == "test" else "")
+            fitted = "validation" if where == "validation" else "test (optimistic)"
+            arms.append(
+                make_arm(f"{name}_{where}", label, combined, test_labels, head, cost, fitted)
+            )
+    extra = {
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+        "weights": {k: v.mean(axis=0) for k, v in chosen.items()},
+    }
+    return MethodResult("weighted_average", arms, sweep_frame("averaging", sweep), extra)
+
+
+def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, list]:
+    """Per scheme, per repeat x member: (training rows, held-out rows)."""
+    rng = np.random.default_rng(seed)
+    n_test = int(round(n_rows * sub.split_test_fraction))
+    samples = {"random_splits": [], "cv": [], "bagging": []}
+    for r in range(repeats):
+        for _ in range(sub.n_members):
+            order = rng.permutation(n_rows)
+            samples["random_splits"].append((np.sort(order[n_test:]), np.sort(order[:n_test])))
+            drawn = rng.integers(0, n_rows, sub.bootstrap_size)
+            samples["bagging"].append((drawn, np.setdiff1d(np.arange(n_rows), drawn)))
+        folds = KFold(n_splits=sub.n_members, shuffle=True, random_state=seed + r)
+        samples["cv"] += list(folds.split(np.arange(n_rows)))
+    return samples
+
+
+META_NAMES = {"logistic": "logistic regression", "forest": "random forest"}
+SCHEME_LABELS = {"random_splits": "random splits", "cv": "k-fold CV", "bagging": "bagging"}
+
+
+def resampling(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.resampling
+    data, single_data = datasets[sub.dataset], datasets[sub.single_dataset]
+    R, M = sub.repeats, sub.n_members
+    seed = method_seed(cfg, "resampling")
+    single, _ = train_members(
+        sub,
+        single_data.x_train,
+        single_data.onehot(single_data.y_train),
+        R,
+        seed + 1,
+        progress=progress,
+    )
+    single_probs = single.predict(single_data.x_test)[:, None]
+    single_labels = np.broadcast_to(single_data.y_test, (R, len(single_data.y_test)))
+    samples = resampling_samples(len(data.y_train), sub, R, seed)
+    # one replica batch per training-sample size (all three schemes at the book's sizes)
+    schemes = list(samples)
+    rows = [(s, i) for s in schemes for i in range(R * M)]
+    by_size: dict[int, list[int]] = {}
+    for j, (s, i) in enumerate(rows):
+        by_size.setdefault(len(samples[s][i][0]), []).append(j)
+    holdout = np.empty((len(rows), len(data.y_test), data.n_classes), np.float32)
+    available = np.empty((len(rows), len(data.y_train), data.n_classes), np.float32)
+    y_onehot = data.onehot(data.y_train)
+    for n, members in by_size.items():
+        index = np.stack([samples[rows[j][0]][rows[j][1]][0] for j in members])
+        model, _ = train_members(
+            sub,
+            data.x_train,
+            y_onehot,
+            len(members),
+            seed + 10 + n,
+            train_index=index,
+            progress=progress,
+        )
+        holdout[members] = predict_in_chunks(model, data.x_test)
+        available[members] = predict_in_chunks(model, data.x_train)
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    arms = [
+        make_arm(
+            "single",
+            f"single model ({len(single_data.y_train)} train rows)",
+            single_probs[:, 0],
+            single_labels,
+            single_probs,
+            sub.epochs,
+        )
+    ]
+    frames, estimates = [], {}
+    for k, scheme in enumerate(schemes):
+        probs = holdout[k * R * M : (k + 1) * R * M].reshape(R, M, len(data.y_test), -1)
+        own = available[k * R * M : (k + 1) * R * M]
+        # the estimate: each member scored on the rows its sample left out, averaged
+        held_acc = np.array(
+            [
+                comb.accuracy(own[i][samples[scheme][i][1]], data.y_train[samples[scheme][i][1]])
+                for i in range(R * M)
+            ]
+        ).reshape(R, M)
+        estimates[scheme] = summarize(held_acc.mean(axis=1))
+        frames.append(sweep_frame(scheme, comb.size_sweep(probs, data.y_test)))
+        arms.append(
+            make_arm(
+                scheme,
+                f"{SCHEME_LABELS[scheme]}, {M} members (holdout)",
+                probs.mean(axis=1),
+                labels,
+                probs,
+                M * sub.epochs,
+            )
+        )
+    extra = {"estimated_accuracy": estimates, "holdout_rows": int(len(data.y_test))}
+    return MethodResult("resampling", arms, pd.concat(frames, ignore_index=True), extra)
+
+
+def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.horizontal_voting
+    data = datasets[sub.dataset]
+    R, K, E = sub.repeats, sub.n_members, sub.epochs
+    seed = method_seed(cfg, "horizontal_voting")
+    window = K if sub.selection == "contiguous" else sub.window
+    kept_epochs = list(range(E - window, E))
+    model, history = train_members(
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R,
+        seed,
+        keep_epochs=kept_epochs,
+        progress=progress,
+    )
+    all_probs = kept_probs(model, history, kept_epochs[::-1], data.x_test)  # newest first
+    if sub.selection == "random":  # per repeat, K epochs of the window, newest first
+        rng = np.random.default_rng(seed)
+        picks = [np.sort(rng.choice(window, K, replace=False)) for _ in range(R)]
+        probs = np.stack([all_probs[r, picks[r]] for r in range(R)])
+    else:
+        probs = all_probs
+    labels = np.broadcast_to(data.y_test, (R, len(data.y_test)))
+    sweep = comb.size_sweep(probs, data.y_test)
+    arms = [
+        make_arm("final", f"final model (epoch {E})", all_probs[:, 0], labels, all_probs[:, :1], E),
+        make_arm(
+            f"last_{K}", f"vote of {K} {sub.selection} epochs", probs.mean(axis=1), labels, probs, E
+        ),
+    ]
+    return MethodResult(
+        "horizontal_voting",
+        arms,
+        sweep_frame("horizontal", sweep),
+        {"kept_epochs": [e + 1 for e in kept_epochs]},
+    )
+
+
+def snapshot_run(sub, x, y_onehot, R, seed, *, epochs, cycles, learning_rate, **fit_args):
+    """R networks trained with cosine annealing (`cycles` warm restarts from `learning_rate`),
+    keeping the weights at the end of every cycle. Returns (model, history, the snapshot
+    epochs newest first, the schedule)."""
+    schedule = cosine_annealing(epochs, cycles, learning_rate)
+    ends = cycle_ends(epochs, cycles)
+    model, history = train_members(
+        sub, x, y_onehot, R, seed, epochs=epochs, lr_schedule=schedule, keep_epochs=ends, **fit_args
+    )
+    return model, history, ends[::-1], schedule
+
+
+def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    """Snapshots of one annealed run; the ensemble size is chosen per repeat on a validation
+    split (validation_from / validation_fraction), and, the reference's way, on test."""
+    sub = cfg.ensembles.snapshot
+    data = datasets[sub.dataset]
+    R, E = sub.repeats, sub.epochs
+    seed = method_seed(cfg, "snapshot")
+    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    y_onehot = data.onehot(data.y_train)
+    baseline, _ = train_members(
+        sub,
+        data.x_train,
+        y_onehot,
+        R,
+        seed + 1,
+        hidden_units=sub.baseline_hidden_units,
+        epochs=sub.baseline_epochs,
+        progress=progress,
+        optimizer=Optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+        train_index=splits.train,
+    )
+    base_probs = per_repeat_rows(baseline.predict(data.x_test)[:, None], splits.test)
+    model, history, newest_first, schedule = snapshot_run(
+        sub,
+        data.x_train,
+        y_onehot,
+        R,
+        seed,
+        epochs=E,
+        cycles=sub.cycles,
+        learning_rate=sub.learning_rate,
+        train_index=splits.train,
+        progress=progress,
+    )
+    val_probs, val_labels, probs, labels = split_probs(
+        lambda x: kept_probs(model, history, newest_first, x), data, splits
+    )
+    sweep = comb.size_sweep(probs, labels[:, None])
+    sizes = {
+        "validation": comb.choose_size(val_probs, val_labels),
+        "test": comb.choose_size(probs, labels),
+    }
+    n = len(newest_first)
+    arms = [
+        make_arm(
+            "baseline",
+            f"baseline (SGD, {sub.baseline_epochs} epochs)",
+            base_probs[:, 0],
+            labels,
+            base_probs,
+            sub.baseline_epochs,
+        ),
+        make_arm("annealed_single", "final snapshot alone", probs[:, 0], labels, probs[:, :1], E),
+        make_arm(
+            f"snapshots_{n}", f"ensemble of {n} snapshots", probs.mean(axis=1), labels, probs, E
+        ),
+    ]
+    for where, chosen in sizes.items():
+        optimistic = where == "test"
+        arms.append(
+            make_arm(
+                f"best_size_{where}",
+                f"size chosen on {where}" + (" (optimistic)" if optimistic else ""),
+                comb.average_first(probs, chosen),
+                labels,
+                probs,
+                E,
+                "test (optimistic)" if optimistic else "validation",
+            )
+        )
+    table = pd.DataFrame(
+        {"epoch": np.arange(1, E + 1), "learning_rate": [schedule(e) for e in range(E)]}
+    )
+    extra = {
+        "snapshot_epochs": [e + 1 for e in newest_first[::-1]],
+        "best_size": {where: chosen for where, chosen in sizes.items()},
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+    }
+    return MethodResult("snapshot", arms, sweep_frame("snapshots", sweep), extra, table)
+
+
+def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.stacking
+    data = datasets[sub.dataset]
+    R, M = sub.repeats, sub.n_members
+    seed = method_seed(cfg, "stacking")
+    splits, val_probs, val_labels, test_probs, test_labels = members_with_validation(
+        sub, data, R, M, seed, progress
+    )
+    cost = M * sub.epochs
+    sweep = comb.size_sweep(test_probs, test_labels[:, None])
+    arms = [
+        make_arm(
+            f"average_{M}",
+            f"average of {M}",
+            test_probs.mean(axis=1),
+            test_labels,
+            test_probs,
+            cost,
+        )
+    ]
+    fits = {"validation": (val_probs, val_labels), "test": (test_probs, test_labels)}
+    meta_name = META_NAMES[sub.meta_learner]
+    for where, (fit_probs, fit_labels) in fits.items():
+        tag = " (fit on test: optimistic)" if where == "test" else ""
+        fitted = "validation" if where == "validation" else "test (optimistic)"
+        combined = meta_stack(
+            sub.meta_learner, fit_probs, fit_labels, test_probs, data.n_classes, seed
+        )
+        arms.append(
+            make_arm(
+                f"{sub.meta_learner}_{where}",
+                f"{meta_name} stack{tag}",
+                combined,
+                test_labels,
+                test_probs,
+                cost,
+                fitted,
+            )
+        )
+        combined = integrated_head(
+            sub, fit_probs, fit_labels, test_probs, data.n_classes, seed + 100, progress
+        )
+        arms.append(
+            make_arm(
+                f"network_{where}",
+                f"integrated network{tag}",
+                combined,
+                test_labels,
+                test_probs,
+                cost + sub.head_epochs,
+                fitted,
+            )
+        )
+    extra = {
+        "validation_rows": int(splits.val.shape[1]),
+        "training_rows": int(splits.train.shape[1]),
+    }
+    return MethodResult("stacking", arms, sweep_frame("averaging", sweep), extra)
+
+
+def meta_stack(kind, fit_probs, fit_labels, test_probs, n_classes, seed) -> np.ndarray:
+    """Per repeat, a scikit-learn meta-learner fitted on the members' stacked probabilities
+    (fit_probs [R, M, n, C]) and applied to the test rows': [R, N, C]."""
+    return np.stack(
+        [
+            comb.meta_probabilities(
+                comb.fit_meta_learner(
+                    comb.stack_features(fit_probs[r]), fit_labels[r], kind, seed + r
+                ),
+                comb.stack_features(test_probs[r]),
+                n_classes,
+            )
+            for r in range(len(fit_probs))
+        ]
+    )
+
+
+def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, progress):
+    """The integrated network's trainable part, one head per repeat, trained as replicas.
+
+    With the members frozen, the network's concatenation layer is a fixed function of
+    the input: training frozen members + head is training the head on the members'
+    concatenated outputs. Each repeat's rows are laid end to end and `train_index`
+    gives every replica its own block.
+    """
+    R, _, n_fit, _ = fit_probs.shape
+    features = np.concatenate([comb.stack_features(p) for p in fit_probs]).astype(np.float32)
+    onehot = np.eye(n_classes, dtype=np.float32)[fit_labels.ravel()]
+    blocks = np.arange(R * n_fit).reshape(R, n_fit)
+    layers = [Dense(sub.head_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+    head = ReplicaMLP.create(features.shape[1], layers, R, seed)
+    # a batch larger than the rows is one batch of all rows, as in Keras (the core's
+    # compiled loop wants batch_size <= rows)
+    head.fit(
+        features,
+        onehot,
+        epochs=sub.head_epochs,
+        optimizer=member_optimizer(sub),
+        batch_size=min(sub.batch_size, n_fit),
+        seed=seed + 1,
+        train_index=blocks,
+        on_epoch=_progress("head epochs", sub.head_epochs, progress),
+    )
+    test_features = np.stack([comb.stack_features(p) for p in test_probs])
+    return head.predict(test_features)
+
+
+def weight_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    sub = cfg.ensembles.weight_averaging
+    data = datasets[sub.dataset]
+    R, K, E = sub.repeats, sub.n_checkpoints, sub.epochs
+    seed = method_seed(cfg, "weight_averaging")
+    kept = list(range(E - K, E))[::-1]  # newest first
+    model, history = train_members(
+        sub, data.x_train, data.onehot(data.y_train), R, seed, keep_epochs=kept, progress=progress
+    )
+    checkpoints = [history.kept[e] for e in kept]
+    # every (scheme, n) average as replicas of one model: one predict call for all
+    averaged = [
+        comb.average_checkpoints(checkpoints[:n], comb.checkpoint_coefficients(n, s, sub.decay))
+        for s in comb.WEIGHT_SCHEMES
+        for n in range(1, K + 1)
+    ]
+    n_rows = len(data.y_test)
+    probs = checkpoint_model(model, averaged).predict(data.x_test)
+    probs = probs.reshape(len(comb.WEIGHT_SCHEMES), K, R, n_rows, -1).transpose(0, 2, 1, 3, 4)
+    singles = kept_probs(model, history, kept, data.x_test)  # [R, K, N, C]
+    labels = np.broadcast_to(data.y_test, (R, n_rows))
+    single_acc = comb.accuracy(singles, data.y_test)
+    arms = [make_arm("final", f"final model (epoch {E})", singles[:, 0], labels, singles[:, :1], E)]
+    frames = []
+    for i, scheme in enumerate(comb.WEIGHT_SCHEMES):
+        acc = comb.accuracy(probs[i], data.y_test)  # [R, K]
+        frames.append(sweep_frame(scheme, {"ensemble": acc, "single": single_acc}))
+        arms.append(
+            make_arm(
+                f"{scheme}_{K}",
+                f"{scheme} average of last {K} weights",
+                probs[i][:, -1],
+                labels,
+                singles,
+                E,
+            )
+        )
+    return MethodResult(
+        "weight_averaging",
+        arms,
+        pd.concat(frames, ignore_index=True),
+        {"kept_epochs": [e + 1 for e in kept]},
+    )
+
+
+RUNNERS: dict[str, Callable[..., MethodResult]] = {
+    "model_averaging": model_averaging,
+    "weighted_average": weighted_average,
+    "resampling": resampling,
+    "horizontal_voting": horizontal_voting,
+    "snapshot": snapshot,
+    "stacking": stacking,
+    "weight_averaging": weight_averaging,
+}
+
+
+def write_results(result: MethodResult, cfg: Config, out) -> None:
+    """The stage's outputs: summary.json (everything the report reads), metrics.json (the
+    headline numbers for `dvc exp show`), members.csv (per repeat), sweep.csv, schedule.csv."""
+    from pathlib import Path
+
+    from layerwise.pipeline.io import write_csv, write_json
+
+    out = Path(out)
+    write_csv(out / "members.csv", result.members)
+    write_csv(out / "sweep.csv", result.sweep_table())
+    write_csv(out / "schedule.csv", result.schedule)
+    summary = result.metrics(cfg)
+    write_json(out / "summary.json", summary)
+    write_json(out / "metrics.json", compact_metrics(summary))
+
+
+def compact_metrics(summary: dict) -> dict:
+    """What `dvc exp show` lists: per arm, test accuracy (mean, 95% CI) and NLL."""
+    return {
+        "repeats": summary["repeats"],
+        "test_accuracy": {
+            key: {k: arm["test_accuracy"][k] for k in ("mean", "ci_low", "ci_high")}
+            for key, arm in summary["arms"].items()
+        },
+        "test_nll": {key: arm["test_nll"]["mean"] for key, arm in summary["arms"].items()},
+    }
+
+
+def datasets_needed(cfg: Config, method: str) -> list[str]:
+    sub = getattr(cfg.ensembles, method)
+    return [sub.dataset] + ([sub.single_dataset] if method == "resampling" else [])
+
+
+def run(cfg: Config, method: str, datasets: dict[str, Dataset], progress=True) -> MethodResult:
+    """Run one method's whole procedure `repeats` times and score every arm."""
+    if method not in RUNNERS:
+        from layerwise.pipeline.errors import UserError
+
+        raise UserError(f"unknown ensemble method {method!r} (allowed: {', '.join(METHODS)})")
+    result = RUNNERS[method](cfg, datasets, progress)
+    if result.schedule is None:  # the members' constant learning rate, for a uniform output
+        sub = getattr(cfg.ensembles, method)
+        result.schedule = pd.DataFrame(
+            {"epoch": np.arange(1, sub.epochs + 1), "learning_rate": float(sub.learning_rate)}
+        )
+    return result

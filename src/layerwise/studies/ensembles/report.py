@@ -1,0 +1,457 @@
+"""The report's ensembles section: one comparison of the seven methods, read from the numbers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from layerwise.config.ensembles import ENSEMBLE_METHODS
+from layerwise.pipeline.io import read_json
+from layerwise.pipeline.stats import summarize
+from layerwise.reporting.markdown import ReportContext, ci, fmt, image, table
+from layerwise.studies.ensembles import figures as plots
+from layerwise.studies.ensembles import published
+
+# the methods in the config section's order (no import of the training code: no TensorFlow)
+METHODS = ENSEMBLE_METHODS
+TITLES = {
+    "model_averaging": "Model averaging",
+    "weighted_average": "Weighted average",
+    "resampling": "Resampling",
+    "horizontal_voting": "Horizontal voting",
+    "snapshot": "Snapshot ensemble",
+    "stacking": "Stacking",
+    "weight_averaging": "Weight averaging",
+}
+
+
+def _published_text(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, tuple):
+        return f"{fmt(value[0])}–{fmt(value[1])}"
+    return fmt(value)
+
+
+def _inside(value, summary: dict) -> str:
+    """Whether a published number (or range) meets our repeats' min..max."""
+    if value is None:
+        return "–"
+    low, high = value if isinstance(value, tuple) else (value, value)
+    return "yes" if low <= summary["max"] and high >= summary["min"] else "**no**"
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
+
+
+def _load(ctx: ReportContext, method: str):
+    out = ctx.results / "ensembles" / method
+    return read_json(out / "summary.json"), pd.read_csv(out / "members.csv")
+
+
+def book_methods(ctx: ReportContext) -> set[str]:
+    """Methods run at the book's settings: only those are set beside published numbers."""
+    if ctx.cfg.preset != "book":
+        return set()
+    changed = {o.split("=")[0].split(".")[1] for o in ctx.overrides if o.startswith("ensembles.")}
+    changed |= {"*"} if any(o.startswith(("seed=", "datasets.")) for o in ctx.overrides) else set()
+    return set() if "*" in changed else set(METHODS) - changed
+
+
+def comparison_rows(results: dict, book: set[str]) -> list[dict]:
+    rows = []
+    for method, (metrics, _) in results.items():
+        refs = published.ENSEMBLES.get(method, {}) if method in book else {}
+        for key, arm in metrics["arms"].items():
+            acc = arm["test_accuracy"]
+            rows.append(
+                {
+                    "method": TITLES[method],
+                    "combination": arm["label"],
+                    "data": metrics["dataset"],
+                    "members": str(arm["n_members"]),
+                    "test accuracy": f"{fmt(acc['mean'])} ± {fmt(acc['std'])}",
+                    "95% CI": f"{fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}",
+                    "NLL": fmt(arm["test_nll"]["mean"]),
+                    "member-epochs": str(arm["member_epochs"]),
+                    "best single": fmt(arm["best_single"]["mean"]),
+                    "diversity": fmt(arm["diversity"]["mean"]),
+                    "combiner fitted on": arm["fitted_on"],
+                    "published": _published_text(refs.get(key)),
+                    "published within our range?": _inside(refs.get(key), acc),
+                }
+            )
+    return rows
+
+
+def member_summary(members: pd.DataFrame) -> dict:
+    """Mean single-member accuracy per repeat (first sweep), summarised over repeats."""
+    first = members[members["sweep"] == members["sweep"].iloc[0]]
+    return summarize(first.groupby("repeat")["single_accuracy"].mean())
+
+
+def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
+    """The method's best honest multi-member arm against its average single member."""
+    singles = member_summary(members)
+    honest = {
+        k: a
+        for k, a in metrics["arms"].items()
+        if a["n_members"] > 1 and "optimistic" not in a["fitted_on"]
+    }
+    if not honest:
+        return ""
+    key, best = max(honest.items(), key=lambda kv: kv[1]["test_accuracy"]["mean"])
+    acc = best["test_accuracy"]
+    diff = acc["mean"] - singles["mean"]
+    overlap = "overlap" if _overlap(acc, singles) else "do not overlap"
+    return (
+        f"**{TITLES[method]}**: its best honest combination, {best['label']}, reaches "
+        f"{fmt(acc['mean'])} (95% CI {fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}) against "
+        f"{fmt(singles['mean'])} for an average single member ({diff:+.3f}; the CIs "
+        f"{overlap}) for {best['member_epochs']} member-epochs of training."
+    )
+
+
+def cost_sentence(results: dict) -> str:
+    """Accuracy gained over the average single member per 1,000 member-epochs of training."""
+    gains = []
+    for method, (metrics, members) in results.items():
+        singles = member_summary(members)["mean"]
+        for arm in metrics["arms"].values():
+            if arm["n_members"] > 1 and "optimistic" not in arm["fitted_on"]:
+                gain = arm["test_accuracy"]["mean"] - singles
+                gains.append((gain / arm["member_epochs"] * 1000, gain, method, arm))
+    if not gains:
+        return ""
+    per_k, gain, method, arm = max(gains, key=lambda g: g[0])
+    return (
+        f"Per unit of training, the best buy is {TITLES[method].lower()} / {arm['label']}: "
+        f"{gain:+.3f} over an average member for {arm['member_epochs']} member-epochs "
+        f"({per_k:+.4f} per 1,000)."
+    )
+
+
+def spread_sentence(results: dict, book: set[str]) -> str:
+    """Model averaging: how much repeating a fixed-size ensemble narrows the spread."""
+    if "model_averaging" not in results:
+        return ""
+    arms = results["model_averaging"][0]["arms"]
+    sizes = [a for a in arms.values() if a["n_members"] > 1]
+    if "single" not in arms or not sizes:
+        return ""
+    single, small = arms["single"]["test_accuracy"], sizes[0]["test_accuracy"]
+    if single["std"] == 0:
+        return ""
+    text = (
+        f"Over repeats, a single model's test accuracy has a standard deviation of "
+        f"{fmt(single['std'])}; {sizes[0]['label']} has {fmt(small['std'])} "
+        f"({small['std'] / single['std']:.0%} of it)."
+    )
+    spread = published.ENSEMBLE_SPREAD["model_averaging"]
+    key = next(k for k, a in arms.items() if a is sizes[0])
+    if "model_averaging" in book and key in spread:
+        text += (
+            f" The reference reports {fmt(spread['single'])} and {fmt(spread[key])} over its "
+            "repeats."
+        )
+    return text
+
+
+def optimism_sentences(results: dict) -> list[str]:
+    out = []
+    for method, (metrics, _) in results.items():
+        arms = metrics["arms"]
+        for key, arm in arms.items():
+            if not key.endswith("_test") or key[: -len("_test")] + "_validation" not in arms:
+                continue
+            honest = arms[key[: -len("_test")] + "_validation"]
+            gap = arm["test_accuracy"]["mean"] - honest["test_accuracy"]["mean"]
+            out.append(f"{TITLES[method].lower()} / {honest['label']}: {gap:+.3f}")
+    if not out:
+        return []
+    return [
+        "Fitting the combiner on the test set it is scored on (the references' way) "
+        "changes the reported accuracy, relative to fitting it on the validation split, "
+        "by: " + "; ".join(out) + "."
+    ]
+
+
+def resampling_table(metrics: dict) -> str:
+    rows = []
+    for scheme, estimate in metrics.get("estimated_accuracy", {}).items():
+        holdout = metrics["arms"][scheme]["test_accuracy"]
+        rows.append(
+            {
+                "scheme": scheme.replace("_", " "),
+                "estimated (held-out parts)": f"{fmt(estimate['mean'])} ± {fmt(estimate['std'])}",
+                f"ensemble on holdout ({metrics['holdout_rows']} rows)": fmt(holdout["mean"]),
+                "estimate − holdout": f"{estimate['mean'] - holdout['mean']:+.3f}",
+                "published estimate": _published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
+                "published holdout": _published_text(published.ENSEMBLES["resampling"].get(scheme)),
+            }
+        )
+    return table(rows) if rows else ""
+
+
+# -- one budget, every method (stage ensemble_compare) ---------------------------------
+
+
+def compare_rows(summary: dict) -> list[dict]:
+    rows = []
+    for arm in summary["arms"].values():
+        acc = arm["test_accuracy"]
+        cost = str(arm["member_epochs"]) + (f" {arm['note']}" if arm["note"] else "")
+        rows.append(
+            {
+                "method": arm["label"],
+                "kind": arm["kind"],
+                "members trained on": arm["trained_on"],
+                "fitted on": arm["fitted_on"],
+                "test accuracy (95% CI)": f"{fmt(acc['mean'])} ({ci(acc)})",
+                "NLL": fmt(arm["test_nll"]["mean"]),
+                "member-epochs": cost,
+                "best single member": fmt(arm["best_single"]["mean"]),
+                "diversity": fmt(arm["diversity"]["mean"]) if arm["n_members"] > 1 else "–",
+            }
+        )
+    return rows
+
+
+def _mean(arm: dict, metric: str = "test_accuracy") -> float:
+    return arm[metric]["mean"]
+
+
+def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
+    """What the comparison table says, from its numbers (repeats: per-repeat scores)."""
+    arms = summary["arms"]
+    B, E = summary["budget"], summary["epochs_per_member"]
+    single, member = arms["single_model"], arms["single_member"]
+    ensembles = {k: a for k, a in arms.items() if a["group"] != "reference"}
+    ranked = sorted(ensembles.values(), key=_mean, reverse=True)
+    best, worst = ranked[0], ranked[-1]
+    s_acc = single["test_accuracy"]
+
+    def name(arm: dict) -> str:
+        return f"*{arm['label']}*"
+
+    text = [
+        f"With the same {B} member-epochs, the most accurate ensemble is {name(best)}: "
+        f"{fmt(_mean(best))} ({ci(best['test_accuracy'])}), {_mean(best) - _mean(single):+.3f} "
+        f"against one model trained for all {B} epochs ({fmt(_mean(single))}, {ci(s_acc)}); "
+        f"the CIs {'overlap' if _overlap(best['test_accuracy'], s_acc) else 'do not overlap'}."
+    ]
+    gain = {id(a): _mean(a) - _mean(member) for a in (best, worst, single)}
+    text.append(
+        f"Every row but the {E}-epoch member spends {B} member-epochs, so accuracy per "
+        "member-epoch ranks the methods as accuracy does. Over one member trained for "
+        f"{E} epochs ({fmt(_mean(member))}), the other {B - E} member-epochs buy "
+        f"{gain[id(best)]:+.3f} as {name(best)} ({gain[id(best)] * 1000 / (B - E):+.4f} per "
+        f"1,000 member-epochs), {gain[id(single)]:+.3f} spent on training one model longer, "
+        f"and {gain[id(worst)]:+.3f} as {name(worst)}, the least."
+        + (f" ({name(best)} also trains {best['note'].lstrip('+ ')}.)" if best["note"] else "")
+    )
+    places = {"above": [], "overlapping": [], "below": []}
+    for arm in ranked:
+        acc = arm["test_accuracy"]
+        if acc["ci_low"] > s_acc["ci_high"]:
+            places["above"].append(name(arm))
+        elif acc["ci_high"] < s_acc["ci_low"]:
+            places["below"].append(name(arm))
+        else:
+            places["overlapping"].append(name(arm))
+    text.append(
+        f"Of the {len(ranked)} ensembles' CIs, against the {B}-epoch single model's: "
+        + "; ".join(
+            f"{len(names)} {where}" + (f" ({', '.join(names)})" if names else "")
+            for where, names in places.items()
+        )
+        + "."
+    )
+    paired = []
+    by_key = repeats.pivot(index="repeat", columns="key", values="test_accuracy")
+    for key in ("horizontal_voting", "weight_averaging"):
+        if key in by_key:
+            diff = summarize(by_key[key] - by_key["single_model"])
+            paired.append(
+                f"{name(arms[key])} {diff['mean']:+.4f} "
+                f"(95% CI {diff['ci_low']:+.4f} to {diff['ci_high']:+.4f})"
+            )
+    if paired:
+        text.append(
+            "Paired with the single model whose last epochs they use (same run, repeat by "
+            "repeat), the accuracy differences are: " + "; ".join(paired) + "."
+        )
+    fitted = [
+        a for a in ensembles.values() if a["fitted_on"] == "validation" and a["group"] == "members"
+    ]
+    if fitted and "averaging" in arms:
+        plain = arms["averaging"]
+        text.append(
+            f"The fitted combiners learn from {summary['validation_rows']} validation rows "
+            f"while their members train on the other "
+            f"{summary['training_rows'] - summary['validation_rows']}: "
+            + "; ".join(
+                f"{name(a)} {fmt(_mean(a))} ({_mean(a) - _mean(plain):+.3f})" for a in fitted
+            )
+            + f", against {name(plain)} on every row at {fmt(_mean(plain))}."
+        )
+    if {"snapshot", "snapshot_validation"} <= set(arms):
+        chosen, every = arms["snapshot_validation"], arms["snapshot"]
+        sizes = summary.get("chosen", {}).get("snapshot_sizes") or [0]
+        text.append(
+            f"Choosing the snapshot ensemble's size on validation (sizes {min(sizes)} to "
+            f"{max(sizes)}, mean {sum(sizes) / len(sizes):.1f} of {summary['n_members']}) "
+            f"gives {fmt(_mean(chosen))} against {fmt(_mean(every))} for all snapshots "
+            f"({_mean(chosen) - _mean(every):+.3f})."
+        )
+    diverse = sorted(ensembles.values(), key=lambda a: _mean(a, "diversity"), reverse=True)
+    most = diverse[0]
+    text.append(
+        "The members' mean pairwise disagreement on the test rows runs from "
+        f"{fmt(_mean(most, 'diversity'))} ({name(most)}) to "
+        f"{fmt(_mean(diverse[-1], 'diversity'))} ({name(diverse[-1])}); the most diverse "
+        f"members {'make' if most is best else 'do not make'} the most accurate ensemble."
+    )
+    lowest = min(arms.values(), key=lambda a: _mean(a, "test_nll"))
+    text.append(
+        f"The lowest negative log-likelihood, {fmt(_mean(lowest, 'test_nll'))}, belongs to "
+        f"{name(lowest)}; the {B}-epoch single model has {fmt(_mean(single, 'test_nll'))}."
+    )
+    return " ".join(text)
+
+
+def compare_part(ctx: ReportContext) -> list[str]:
+    """The comparison of every method on one dataset and one budget, if it has run."""
+    out = ctx.results / "ensemble_compare"
+    if not (out / "summary.json").is_file():
+        return []
+    summary = read_json(out / "summary.json")
+    repeats = pd.read_csv(out / "repeats.csv")
+    path, link = ctx.figure("ensemble_compare.png")
+    plots.method_dots(
+        pd.read_csv(out / "table.csv"),
+        repeats,
+        "single_model",
+        f"{summary['budget']} member-epochs per method ({summary['dataset']}, "
+        f"{summary['repeats']} repeats); band: the single model",
+        path,
+    )
+    parts = [
+        "### One budget, every method",
+        f"Every method on **{summary['dataset']}** ({summary['training_rows']} training rows, "
+        f"{summary['test_rows']} test rows) with the same member network (Dense("
+        f"{summary['hidden_units']}, relu) -> softmax, {summary['optimizer']} at "
+        f"{summary['learning_rate']}, batch {summary['batch_size']}) and the same budget of "
+        f"**{summary['budget']} member-epochs**: independent members train "
+        f"{summary['n_members']} x {summary['epochs_per_member']} epochs, single-run methods "
+        f"one network for {summary['budget']} epochs. Weights, meta-learners and the "
+        f"snapshot ensemble's size are fitted on {summary['validation_rows']} validation "
+        "rows carved from the training rows (per repeat), never on the test rows; the "
+        "members they combine train on the rest. Over "
+        f"{summary['repeats']} repeats of all training: mean test accuracy with its 95% CI, "
+        "mean NLL, the best single member, and diversity (the members' mean pairwise "
+        "disagreement on the test rows; for weight averaging, among the averaged "
+        "checkpoints). Horizontal voting and weight averaging draw on the very run behind "
+        "the single-model row.",
+        table(compare_rows(summary)),
+        image(link, "every method at one budget"),
+        compare_text(summary, repeats),
+    ]
+    timing = ctx.results / "timing" / "ensemble_compare.json"
+    if timing.is_file():
+        parts.append(f"The comparison's last run took {read_json(timing)['wall_seconds']:.0f} s.")
+    return parts
+
+
+def ensembles_section(ctx: ReportContext) -> str:
+    parts = compare_part(ctx) + methods_part(ctx)
+    if not parts:
+        return "## Ensembles\n\nNo ensemble stage has run."
+    question = "*Which way of combining networks buys the most accuracy per unit of training?*"
+    return "\n\n".join(["## Ensembles", question, *parts])
+
+
+def methods_part(ctx: ReportContext) -> list[str]:
+    """The per-method stages: each method at its reference chapter's own settings."""
+    results = {}
+    for method in METHODS:
+        if (ctx.results / "ensembles" / method / "summary.json").is_file():
+            results[method] = _load(ctx, method)
+    if not results:
+        return []
+    book = book_methods(ctx)
+    rows = comparison_rows(results, book)
+    parts = [
+        "### Each method at its book settings (different data and budgets)",
+        "Each method as its reference chapter runs it: its own data file, network, "
+        "optimizer and epochs, so rows of different methods do not compare the methods "
+        "(the one-budget table does). Every method repeats its whole procedure (training "
+        "included) over independent repeats; numbers are the mean over repeats with a "
+        "95% confidence interval. "
+        "Member-epochs count the epochs of training behind one ensemble (members x epochs; "
+        "one run's epochs for horizontal voting, snapshots and weight averaging). Diversity "
+        "is the members' mean pairwise disagreement on the test rows. Combiners with fitted "
+        "parameters, and the snapshot ensemble's size, are fitted on a validation split; the "
+        "references' way (fitted on the test set it reports) is shown beside, labelled "
+        "optimistic.",
+        table(rows),
+    ]
+    honest = [
+        r for r in rows if "optimistic" not in r["combiner fitted on"] and r["members"] != "1"
+    ]
+    flagged = [r for r in rows if r["published within our range?"] == "**no**"]
+    text = []
+    if honest:
+        best = max(honest, key=lambda r: float(r["test accuracy"].split(" ")[0]))
+        text.append(
+            f"Among ensembles fitted without looking at the test set, the highest mean test "
+            f"accuracy is {best['test accuracy'].split(' ')[0]} ({best['method'].lower()}, "
+            f"{best['combination']}, on {best['data']}); methods on different data files "
+            "are not directly comparable."
+        )
+    text += [method_sentence(m, metrics, members) for m, (metrics, members) in results.items()]
+    text.append(cost_sentence(results))
+    text.append(spread_sentence(results, book))
+    text += optimism_sentences(results)
+    if not book:
+        text.append(
+            "This run does not use the book's settings, so no published number is set beside it."
+        )
+    else:
+        names = ", ".join(f"{r['method'].lower()} / {r['combination']}" for r in flagged)
+        text.append(
+            f"{len(flagged)} of the published numbers fall outside the range of our repeats"
+            + (f": {names}." if flagged else ".")
+        )
+    parts.append("\n\n".join(t for t in text if t))
+    if "resampling" in results:
+        parts += [
+            "#### Resampling: estimated accuracy against the unseen holdout",
+            resampling_table(results["resampling"][0]),
+        ]
+    parts.append("#### Size sweeps")
+    for method, (metrics, members) in results.items():
+        path, link = ctx.figure(f"ensemble_{method}_sweep.png")
+        plots.size_sweep(
+            members, f"{TITLES[method]} ({metrics['dataset']}, {metrics['repeats']} repeats)", path
+        )
+        parts.append(image(link, f"{TITLES[method]} size sweep"))
+    if "snapshot" in results:
+        metrics = results["snapshot"][0]
+        schedule = pd.read_csv(ctx.results / "ensembles" / "snapshot" / "schedule.csv")
+        path, link = ctx.figure("ensemble_snapshot_schedule.png")
+        plots.lr_schedule(
+            schedule,
+            metrics["snapshot_epochs"],
+            "Snapshot ensemble: cosine annealing per epoch",
+            path,
+        )
+        parts += ["#### Learning-rate schedule", image(link, "cosine annealing schedule")]
+    timings = sorted((ctx.results / "timing").glob("ensemble@*.json"))
+    if timings:
+        total = sum(read_json(p)["wall_seconds"] for p in timings)
+        parts.append(
+            f"The {len(timings)} ensemble stages' last runs took {total:.0f} s of "
+            "wall time together."
+        )
+    return parts

@@ -1,0 +1,542 @@
+"""The report's greedy layer-wise pretraining section, written from the stages' outputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from layerwise.pipeline.io import read_json
+from layerwise.pipeline.stats import finite_summary, summarize, within_range
+from layerwise.reporting import markdown as rp
+from layerwise.studies.greedy import figures as plots
+from layerwise.studies.greedy import published
+from layerwise.studies.greedy.labels import (
+    CONTROL,
+    FINE_TUNED,
+    GREEDY,
+    PRETRAINED_FROZEN,
+    PRETRAINED_TUNED,
+    SCRATCH,
+)
+
+SCORES = ("train_accuracy", "test_accuracy", "train_mse", "test_mse")
+
+
+def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]:
+    """{depth: {score: summary over replicas}} for one method."""
+    out = {}
+    for depth, group in replicas[replicas["method"] == method].groupby("depth"):
+        out[int(depth)] = {c: finite_summary(group[c]) for c in SCORES if c in group}
+        if "diverged" in group:
+            out[int(depth)]["diverged"] = int(group["diverged"].sum())
+    return out
+
+
+def cell(s: dict) -> str:
+    return f"{rp.fmt(s['mean'])} ± {rp.fmt(s['std'])} [{rp.ci(s)}]"
+
+
+def published_cell(reference: float | None, s: dict) -> str:
+    if reference is None:
+        return "–"
+    return rp.fmt(reference) + ("" if within_range(reference, s) else " (**outside**)")
+
+
+def count(n: int, noun: str) -> str:
+    """'1 round', '3 rounds'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def compare(a: dict, b: dict) -> str:
+    """'higher', 'lower' or 'overlap': a's 95% CI entirely above, below, or overlapping b's."""
+    if a["ci_low"] > b["ci_high"]:
+        return "higher"
+    if a["ci_high"] < b["ci_low"]:
+        return "lower"
+    return "overlap"
+
+
+def _at_depths(depths) -> str:
+    """'at depths 3, 5', 'at depth 3' or 'at no depth'."""
+    depths = list(depths)
+    if not depths:
+        return "at no depth"
+    return f"at depth{'s' if len(depths) > 1 else ''} {', '.join(str(d) for d in depths)}"
+
+
+def _published_outside(refs: dict, ours: dict[int, dict], score: str) -> list[int]:
+    return [
+        d
+        for d, v in refs.get(score, {}).items()
+        if d in ours and not within_range(v, ours[d][score])
+    ]
+
+
+def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
+    out = ctx.results / "greedy_supervised"
+    replicas = pd.read_csv(out / "replicas.csv")
+    depths = pd.read_csv(out / "depths.csv")
+    greedy, control = summaries(replicas, GREEDY), summaries(replicas, CONTROL)
+    tuned = summaries(replicas, FINE_TUNED)
+    refs = published.GREEDY_SUPERVISED if book_data else {}
+    if ctx.cfg.data.name == "cifar10":  # the TensorFlow tutorial publishes test accuracy only
+        refs = {"test_accuracy": published.GREEDY_CIFAR10_TEST_ACCURACY}
+    g = ctx.cfg.greedy.supervised
+    n = int(replicas["replica"].nunique())
+
+    path, link = ctx.figure("greedy_supervised_depth.png")
+    panels = []
+    for split in ("train", "test"):
+        col = f"{split}_accuracy"
+        series = [
+            (depths[depths["method"] == m], col, m)
+            for m in (GREEDY, CONTROL, FINE_TUNED)
+            if m in set(depths["method"])
+        ]
+        panels.append(
+            {
+                "title": f"{split} accuracy",
+                "ylabel": "accuracy",
+                "series": series,
+                "published": {"published (greedy)": refs[col]} if col in refs else None,
+            }
+        )
+    plots.depth_panels(
+        panels,
+        f"Supervised greedy layer addition on {ctx.cfg.data.name}: mean "
+        f"and 95% CI over {n} replicas",
+        path,
+    )
+
+    rows = []
+    for depth, s in greedy.items():
+        row = {
+            "depth": depth,
+            "greedy train": cell(s["train_accuracy"]),
+            "greedy test": cell(s["test_accuracy"]),
+        }
+        if control:
+            row["end-to-end test"] = (
+                cell(control[depth]["test_accuracy"]) if depth in control else "–"
+            )
+        if tuned:
+            row["fine-tuned test"] = cell(tuned[depth]["test_accuracy"]) if depth in tuned else "–"
+        if "train_accuracy" in refs:
+            row["published train"] = published_cell(
+                refs["train_accuracy"].get(depth), s["train_accuracy"]
+            )
+        if "test_accuracy" in refs:
+            row["published test"] = published_cell(
+                refs["test_accuracy"].get(depth), s["test_accuracy"]
+            )
+        rows.append(row)
+
+    first, last = min(greedy), max(greedy)
+    test = {d: s["test_accuracy"] for d, s in greedy.items()}
+    best = max(test, key=lambda d: test[d]["mean"])
+    change = test[last]["mean"] - test[first]["mean"]
+    text = [
+        f"Greedy addition moves mean test accuracy from {rp.fmt(test[first]['mean'])} at depth "
+        f"{first} to {rp.fmt(test[last]['mean'])} at depth {last} ({change:+.3f}); the best mean "
+        f"is {rp.fmt(test[best]['mean'])} at depth {best}. "
+        + (
+            "The final depth's 95% CI does not overlap the baseline's: the change is larger "
+            "than replica-to-replica noise."
+            if compare(test[last], test[first]) != "overlap"
+            else "The final depth's 95% CI overlaps the baseline's: at this sample size the "
+            "added layers change nothing measurable."
+        )
+    ]
+    if control:
+        verdicts = {d: compare(test[d], control[d]["test_accuracy"]) for d in test if d in control}
+        higher = [d for d, v in verdicts.items() if v == "higher"]
+        lower = [d for d, v in verdicts.items() if v == "lower"]
+        gaps = {d: test[d]["mean"] - control[d]["test_accuracy"]["mean"] for d in verdicts}
+        widest = max(gaps, key=lambda d: abs(gaps[d]))
+        text.append(
+            f"Against the end-to-end control (each depth trained from scratch for as many "
+            f"epochs as the greedy network received in total), greedy training is higher "
+            f"beyond the CIs {_at_depths(higher)}, lower {_at_depths(lower)}, and "
+            f"indistinguishable at the remaining {len(verdicts) - len(higher) - len(lower)} of "
+            f"{len(verdicts)} depths. The largest gap "
+            f"is {gaps[widest]:+.3f} at depth {widest} (greedy minus control; control "
+            f"{rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
+            f"{rp.fmt(control[widest]['test_accuracy']['std'])})."
+        )
+    if tuned:
+        d = max(tuned)
+        t = tuned[d]["test_accuracy"]
+        verdict = compare(t, test[d])
+        text.append(
+            f"Fine-tuning all {d} layers for {g.fine_tune_epochs} epochs at learning rate "
+            f"{g.fine_tune_learning_rate} changes the final test accuracy by "
+            f"{t['mean'] - test[d]['mean']:+.3f} "
+            f"({rp.fmt(test[d]['mean'])} -> {rp.fmt(t['mean'])}); "
+            + (
+                "the CIs overlap, so the change is within noise."
+                if verdict == "overlap"
+                else f"its CI lies {verdict} than the greedy one's."
+            )
+        )
+    if refs:
+        outside = _published_outside(refs, greedy, "test_accuracy")
+        text.append(
+            f"The reference's single-run test accuracies fall outside our replicas' range "
+            f"{_at_depths(outside)} (of {len(refs['test_accuracy'])})."
+        )
+    return [
+        "### Supervised: add a layer, freeze the rest, refit",
+        f"From the baseline's {n} replicas, {count(g.additions, 'hidden layer')} are added "
+        f"one at a time, {g.epochs} epochs each; only the new hidden layer and the kept "
+        "output layer learn. Cells: mean ± std [95% CI] over replicas.",
+        rp.table(rows),
+        rp.image(link, "supervised greedy accuracy by depth"),
+        " ".join(text),
+    ]
+
+
+def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=None) -> list[str]:
+    out = ctx.results / "greedy_unsupervised"
+    replicas = pd.read_csv(out / "replicas.csv")
+    depths = pd.read_csv(out / "depths.csv")
+    ours = summaries(replicas, "autoencoder")
+    refs = published.GREEDY_UNSUPERVISED if book_data else {}
+    g = ctx.cfg.greedy.unsupervised
+    n = int(replicas["replica"].nunique())
+
+    acc_path, acc_link = ctx.figure("greedy_unsupervised_depth.png")
+    panels = [
+        {
+            "title": f"classifier head, {split}",
+            "ylabel": "accuracy",
+            "series": [(depths, f"{split}_accuracy", "autoencoder encoder + head")],
+            "published": {"published": refs[f"{split}_accuracy"]} if refs else None,
+        }
+        for split in ("train", "test")
+    ]
+    plots.depth_panels(
+        panels,
+        f"Unsupervised (autoencoder) greedy pretraining on "
+        f"{ctx.cfg.data.name}: classifier accuracy, {n} replicas",
+        acc_path,
+    )
+    mse_path, mse_link = ctx.figure("greedy_reconstruction.png")
+    plots.depth_panels(
+        [
+            {
+                "title": "reconstruction error",
+                "ylabel": "MSE (symmetric log scale)",
+                "logy": True,
+                "series": [(depths, "train_mse", "train"), (depths, "test_mse", "test")],
+                "published": (
+                    {"published train": refs["train_mse"], "published test": refs["test_mse"]}
+                    if refs
+                    else None
+                ),
+            }
+        ],
+        f"Autoencoder reconstruction error by depth ({n} replicas)",
+        mse_path,
+    )
+
+    rows = []
+    for depth, s in ours.items():
+        row = {
+            "depth": depth,
+            "train MSE": cell(s["train_mse"]),
+            "test MSE": cell(s["test_mse"]),
+            "head train acc.": cell(s["train_accuracy"]),
+            "head test acc.": cell(s["test_accuracy"]),
+            "diverged": f"{s.get('diverged', 0)} of {n}",
+        }
+        if refs:
+            row["published test MSE"] = published_cell(refs["test_mse"].get(depth), s["test_mse"])
+            row["published test acc."] = published_cell(
+                refs["test_accuracy"].get(depth), s["test_accuracy"]
+            )
+        rows.append(row)
+
+    first, last = min(ours), max(ours)
+    mse = {d: s["test_mse"] for d, s in ours.items()}
+    acc = {d: s["test_accuracy"] for d, s in ours.items()}
+    worst = max(mse, key=lambda d: mse[d]["mean"])
+    best = max(acc, key=lambda d: acc[d]["mean"])
+    unstable = [d for d, s in mse.items() if s["max"] > 10 * max(mse[first]["mean"], 1e-3)]
+    diverged = {d: s.get("diverged", 0) for d, s in ours.items()}
+    text = [
+        (
+            f"{diverged[first]} of {n} autoencoders diverged (reconstruction loss inf/NaN) "
+            f"at depth {first} and {diverged[last]} by depth {last}; they are left out of the "
+            "error and head-accuracy summaries. "
+            if diverged[last]
+            else "No autoencoder diverged. "
+        )
+        + f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
+        f"{mse[last]['mean']:.4f} at depth {last}; its largest mean, {mse[worst]['mean']:.4f}, "
+        f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
+        f"appear {_at_depths(unstable)}.",
+        f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
+        f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
+        f"({acc[last]['mean'] - acc[first]['mean']:+.3f}, "
+        + (
+            "CIs overlapping"
+            if compare(acc[last], acc[first]) == "overlap"
+            else f"depth {last} {compare(acc[last], acc[first])} beyond the CIs"
+        )
+        + f"); the best depth is {best} ({rp.fmt(acc[best]['mean'])}).",
+    ]
+    if supervised_test:
+        shared = [d for d in acc if d in supervised_test]
+        higher = [d for d in shared if compare(supervised_test[d], acc[d]) == "higher"]
+        lower = [d for d in shared if compare(supervised_test[d], acc[d]) == "lower"]
+        text.append(
+            f"Of the {len(shared)} depths both studies reach, the supervised greedy network's "
+            f"test accuracy is higher than the autoencoder's head beyond the CIs "
+            f"{_at_depths(higher)} and lower {_at_depths(lower)}."
+        )
+    if refs:
+        outside_mse = _published_outside(refs, ours, "test_mse")
+        outside_acc = _published_outside(refs, ours, "test_accuracy")
+        text.append(
+            "The reference read its run as a minor benefit that turns unstable past 5 layers. "
+            f"Its test MSE falls outside our replicas' range {_at_depths(outside_mse)}, "
+            f"its test accuracy {_at_depths(outside_acc)}."
+        )
+    return [
+        "### Unsupervised: greedy autoencoder, classifier head per depth",
+        f"{n} autoencoder replicas (input -> input, MSE) grow by "
+        f"{count(g.additions, 'hidden layer')}, "
+        f"{g.epochs} epochs per depth; at each depth a softmax head is fitted for "
+        f"{g.classifier_epochs} epochs on the frozen encoder, and the reconstruction layer "
+        "is put back for the next round.",
+        rp.table(rows),
+        rp.image(acc_link, "unsupervised greedy classifier accuracy by depth"),
+        rp.image(mse_link, "reconstruction error by depth"),
+        " ".join(text),
+    ]
+
+
+def greedy_section(ctx: rp.ReportContext) -> str:
+    book_data = ctx.cfg.data.name == "blobs"
+    parts = [
+        "## Greedy layer-wise pretraining",
+        "*Does greedy layer-wise pretraining help these networks, and when?*",
+    ]
+    supervised_test = None
+    if (ctx.results / "greedy_supervised" / "replicas.csv").is_file():
+        parts += supervised_part(ctx, book_data)
+        replicas = pd.read_csv(ctx.results / "greedy_supervised" / "replicas.csv")
+        supervised_test = {d: s["test_accuracy"] for d, s in summaries(replicas, GREEDY).items()}
+    if (ctx.results / "greedy_unsupervised" / "replicas.csv").is_file():
+        parts += unsupervised_part(ctx, book_data, supervised_test)
+    if (ctx.results / "greedy_activations" / "metrics.json").is_file():
+        parts += activations_part(ctx)
+    if (ctx.results / "greedy_depth" / "metrics.json").is_file():
+        parts += depth_selection_part(ctx)
+    parts += few_labels_part(ctx)
+    if not book_data and ctx.cfg.data.name != "cifar10":
+        parts.append(f"The references publish no greedy numbers for {ctx.cfg.data.name}.")
+    return "\n\n".join(parts)
+
+
+def activations_part(ctx: rp.ReportContext) -> list[str]:
+    out = ctx.results / "greedy_activations"
+    metrics = read_json(out / "metrics.json")
+    if not metrics.get("enabled", False):
+        return []
+    replicas = pd.read_csv(out / "replicas.csv")
+    depths = pd.read_csv(out / "depths.csv")
+    gradients = pd.read_csv(out / "gradients.csv")
+    a = ctx.cfg.greedy.activations
+    names = list(dict.fromkeys(replicas["activation"]))
+
+    path, link = ctx.figure("greedy_activations_depth.png")
+    panels = []
+    for name in names:
+        own = depths[depths["activation"] == name]
+        series = [
+            (own[own["method"] == m], "test_accuracy", m)
+            for m in (GREEDY, CONTROL)
+            if m in set(own["method"])
+        ]
+        panels.append({"title": f"{name}: test accuracy", "ylabel": "accuracy", "series": series})
+    plots.depth_panels(
+        panels,
+        f"Greedy vs end-to-end by hidden activation ({a.n_replicas} replicas, mean and 95% CI)",
+        path,
+    )
+    grad_path, grad_link = ctx.figure("greedy_gradient_norms.png")
+    plots.gradient_norms(
+        gradients,
+        f"Gradient norms at initialisation, {a.gradient_depth} "
+        f"hidden layers of {ctx.cfg.model.hidden_units[-1]} units",
+        grad_path,
+    )
+
+    rows, text = [], []
+    for name in names:
+        own = replicas[replicas["activation"] == name]
+        greedy, control = summaries(own, GREEDY), summaries(own, CONTROL)
+        ratio = metrics[name]["gradient_ratio_first_to_last"]
+        for depth in (min(greedy), max(greedy)):
+            row = {
+                "activation": name,
+                "depth": depth,
+                "greedy test": cell(greedy[depth]["test_accuracy"]),
+            }
+            if control:
+                row["end-to-end test"] = cell(control[depth]["test_accuracy"])
+            row["gradient first/output layer"] = f"{ratio:.2g}" if depth == min(greedy) else ""
+            rows.append(row)
+        last = max(greedy)
+        sentence = (
+            f"With {name}, greedy training reaches {rp.fmt(greedy[last]['test_accuracy']['mean'])}"
+            f" test accuracy at depth {last}"
+        )
+        if control:
+            c = control[last]["test_accuracy"]
+            verdict = compare(greedy[last]["test_accuracy"], c)
+            sentence += (
+                f", the end-to-end control {rp.fmt(c['mean'])} ("
+                + ("CIs overlap" if verdict == "overlap" else f"greedy {verdict} beyond the CIs")
+                + ")"
+            )
+        sentence += (
+            f"; at initialisation the first hidden layer's gradient is {ratio:.2g} "
+            "times the output layer's (median over replicas)."
+        )
+        text.append(sentence)
+    return [
+        "### Activation: where vanishing gradients bite",
+        f"Each activation gets its own base network ({a.epochs} epochs), "
+        f"{count(a.additions, 'greedy addition')} and, per depth, an end-to-end control "
+        "with the same total epochs. "
+        "The gradient figure is measured on freshly initialised networks.",
+        rp.table(rows),
+        rp.image(link, "greedy vs end-to-end by activation"),
+        rp.image(grad_link, "gradient norms at initialisation"),
+        " ".join(text),
+    ]
+
+
+def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
+    out = ctx.results / "greedy_depth"
+    metrics = read_json(out / "metrics.json")
+    if not metrics.get("enabled", False):
+        return []
+    replicas = pd.read_csv(out / "replicas.csv")
+    d = ctx.cfg.greedy.depth_selection
+    path, link = ctx.figure("greedy_chosen_depth.png")
+    plots.chosen_depths(
+        replicas, f"Depth chosen on validation rows ({d.n_replicas} replicas)", path
+    )
+    labels = {
+        "validation": "early stop on a validation split",
+        "subsample": f"search on {d.subsample_fraction:.0%} of the rows, train on all",
+    }
+    rows, text = [], []
+    for setting, group in replicas.groupby("setting", sort=False):
+        chosen = summarize(group["test_accuracy"])
+        base = summarize(group["base_test_accuracy"])
+        counts = group["chosen_depth"].value_counts().sort_index()
+        mode = int(counts.idxmax())
+        rows.append(
+            {
+                "setting": labels.get(setting, setting),
+                "chosen depths (depth: replicas)": ", ".join(
+                    f"{k}: {v}" for k, v in counts.items()
+                ),
+                "test at chosen depth": cell(chosen),
+                "test at depth 2 (base)": cell(base),
+            }
+        )
+        verdict = compare(chosen, base)
+        text.append(
+            f"With {labels.get(setting, setting)}, the most common choice is depth {mode} "
+            f"({counts[mode]} of {len(group)} replicas; mean depth "
+            f"{group['chosen_depth'].mean():.1f}), and the test accuracy at the chosen depth "
+            f"is {chosen['mean'] - base['mean']:+.3f} against each replica's base network ("
+            + ("CIs overlap" if verdict == "overlap" else f"{verdict} beyond the CIs")
+            + ")."
+        )
+    return [
+        "### Depth selection without the test set",
+        f"The tutorial stops adding layers once test performance has not improved for "
+        f"{count(d.patience, 'round')}; here the rule reads a validation split "
+        f"({d.validation_fraction:.0%} of each replica's training rows, drawn per replica) "
+        "and the test set is only scored.",
+        rp.table(rows),
+        rp.image(link, "chosen depth distribution"),
+        " ".join(text),
+    ]
+
+
+def few_labels_part(ctx: rp.ReportContext) -> list[str]:
+    f = ctx.cfg.greedy.few_labels
+    if not f.enabled:
+        return []
+    tables, rows, text = {}, [], []
+    for name in f.datasets:
+        out = ctx.results / "greedy_few_labels" / name
+        if not (out / "replicas.csv").is_file():
+            continue
+        replicas = pd.read_csv(out / "replicas.csv")
+        if replicas.empty:
+            continue
+        tables[name] = pd.read_csv(out / "sizes.csv")
+        helped, hurt = [], []
+        for n, group in replicas.groupby("n_labelled", sort=True):
+            s = {
+                m: finite_summary(g["test_accuracy"])
+                for m, g in group.groupby("method", sort=False)
+            }
+            row = {"dataset": name, "labelled rows": int(n)}
+            row.update({m: cell(v) for m, v in s.items()})
+            rows.append(row)
+            best_pretrained = max((PRETRAINED_FROZEN, PRETRAINED_TUNED), key=lambda m: s[m]["mean"])
+            verdict = compare(s[best_pretrained], s[SCRATCH])
+            if verdict == "higher":
+                helped.append(int(n))
+            elif verdict == "lower":
+                hurt.append(int(n))
+        n_diverged = int(
+            replicas.drop_duplicates("replica")["autoencoder_diverged"].sum()
+            if "autoencoder_diverged" in replicas
+            else 0
+        )
+        if n_diverged:
+            text.append(
+                f"On {name}, {n_diverged} of {replicas['replica'].nunique()} autoencoders "
+                "diverged (inf/NaN loss); their pretrained arms are left out."
+            )
+        text.append(
+            f"On {name}, the better of the two pretrained arms is higher than the network "
+            f"trained from scratch on the same labels beyond the CIs {_budgets(helped)} and "
+            f"lower {_budgets(hurt)}; at the other label budgets the CIs overlap."
+        )
+    if not tables:
+        return []
+    path, link = ctx.figure("greedy_few_labels.png")
+    plots.few_labels(
+        tables,
+        f"Few labels: autoencoder pretraining on all inputs vs "
+        f"supervised only ({f.n_replicas} replicas, mean and 95% CI)",
+        path,
+    )
+    return [
+        "### Few labels: the regime where pretraining is said to help",
+        f"The autoencoder ({count(f.pretrain_additions, 'greedy round')} beyond the base) sees "
+        "every training input and no label; each replica then draws its own labelled rows. "
+        "Arms: a softmax head on the frozen encoder; the same network with every layer "
+        "trained from the pretrained weights; the same shape trained from scratch. "
+        "Cells: test accuracy, mean ± std [95% CI].",
+        rp.table(rows),
+        rp.image(link, "few labels"),
+        " ".join(text),
+    ]
+
+
+def _budgets(sizes: list[int]) -> str:
+    """'with 10, 30 labelled rows' or 'at no label budget'."""
+    if not sizes:
+        return "at no label budget"
+    return f"with {', '.join(map(str, sizes))} labelled rows"

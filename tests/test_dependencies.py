@@ -1,0 +1,266 @@
+"""The stage graph cannot go stale: every file a stage runs or reads is one of its DVC
+dependencies, the report trains nothing, and imports flow one way with no cycle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .helpers.imports import (
+    ROOT,
+    SRC,
+    closure,
+    imports_of,
+    module_file,
+    module_name,
+    project_modules,
+)
+
+# each layer may import only the layers listed (and itself); the composition root
+# (layerwise.stage, layerwise.report) may import anything
+LAYERS = {
+    "layerwise.engine": set(),
+    "layerwise.pipeline": {"layerwise.engine"},
+    "layerwise.reporting": {"layerwise.pipeline"},
+    "layerwise.config": {"layerwise.pipeline"},
+    "layerwise.studies": {
+        "layerwise.engine",
+        "layerwise.pipeline",
+        "layerwise.reporting",
+        "layerwise.config",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def stages():
+    """Every stage as DVC resolves it (foreach expanded, ${...} interpolated)."""
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        return [(s.addressing, s.cmd, [d.def_path for d in s.deps]) for s in repo.index.stages]
+
+
+def covered(path: Path, deps: list[str]) -> bool:
+    rel = path.relative_to(ROOT).as_posix()
+    return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
+
+
+def script_of(cmd: str) -> Path:
+    return ROOT / cmd.split()[1]
+
+
+def test_every_stage_depends_on_every_file_it_runs(stages):
+    missing = {}
+    for name, cmd, deps in stages:
+        script = script_of(cmd)
+        files = {script} | closure(script)
+        lost = sorted(p.relative_to(ROOT).as_posix() for p in files if not covered(p, deps))
+        if lost:
+            missing[name] = lost
+    assert not missing, f"stages run files they do not depend on: {missing}"
+
+
+def test_code_dependencies_are_folders_and_entry_points(stages):
+    """A stage depends on whole packages (engine, pipeline, config, its study), not on a
+    hand-kept list of modules: only the stage runner, the report and package markers are
+    named one by one."""
+    allowed_files = {
+        "src/layerwise/__init__.py",
+        "src/layerwise/stage.py",
+        "src/layerwise/report.py",
+        "src/layerwise/studies/__init__.py",
+    }
+    for name, _cmd, deps in stages:
+        for dep in deps:
+            if dep.startswith("src/") and dep.endswith(".py"):
+                assert dep in allowed_files, f"{name}: names the module {dep}"
+
+
+def test_only_the_report_and_the_own_study_are_study_dependencies(stages):
+    """An edit to one study reruns that study's stages and the report, nothing else."""
+    for name, _cmd, deps in stages:
+        studies = {d for d in deps if d.startswith("src/layerwise/studies/")}
+        if name == "report":
+            continue
+        study = {
+            "baseline": "baseline",
+            "data": None,
+            "transfer": "transfer",
+            "ensemble": "ensembles",
+            "greedy": "greedy",
+        }[name.split("_")[0].split("@")[0]]
+        expected = {f"src/layerwise/studies/{study}", "src/layerwise/studies/__init__.py"}
+        assert studies == (expected if study else set()), (name, studies)
+
+
+@pytest.mark.parametrize("preset", ["book", "smoke"])
+def test_every_data_file_a_stage_opens_is_a_dependency(preset, tmp_path):
+    """Run each stage's own rule for the files it reads against the resolved deps of the
+    stage graph composed with that preset."""
+    from layerwise.config import to_config
+    from layerwise.config.compose import compose, dump
+
+    params = compose([f"experiment={preset}"], ROOT / "conf")
+    cfg = to_config(params, preset)
+    # resolve dvc.yaml against this preset's params, in a copy of the two files
+    (tmp_path / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
+    (tmp_path / "params.yaml").write_text(dump(params))
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
+    from dvc.repo import Repo
+
+    with Repo(str(tmp_path)) as repo:
+        resolved = {s.name: [d.def_path for d in s.deps] for s in repo.index.stages}
+    reads = data_files_read(cfg)
+    for stage, files in reads.items():
+        assert stage in resolved, f"{stage} is not a stage under {preset}"
+        lost = sorted(f for f in files if f not in resolved[stage])
+        assert not lost, f"{preset}: {stage} reads {lost} without depending on them"
+
+
+def data_files_read(cfg) -> dict[str, set[str]]:
+    """The data files each stage opens, from the same params the stages read."""
+    from layerwise.config.ensembles import ENSEMBLE_METHODS
+
+    name = f"data/{cfg.data.name}.npz"
+    reads = {
+        "baseline": {name},
+        "greedy_supervised": {name, "results/baseline/replicas.npz"},
+        "greedy_unsupervised": {name},
+        "greedy_activations": {name},
+        "greedy_depth": {name},
+        "transfer_source": {f"data/{p.dataset}.npz" for p in cfg.transfer.source.problems.values()},
+        "transfer": {f"data/{c.dataset}.npz" for c in cfg.transfer.cases.values()},
+        "ensemble_compare": {f"data/{cfg.ensembles.compare.dataset}.npz"},
+        "report": {f"data/{cfg.data.name}.png"},
+    }
+    for d in cfg.greedy.few_labels.datasets:
+        reads[f"greedy_few_labels@{d}"] = {f"data/{d}.npz"}
+    for method in ENSEMBLE_METHODS:
+        sub = getattr(cfg.ensembles, method)
+        files = {f"data/{sub.dataset}.npz"}
+        if getattr(sub, "single_dataset", None):
+            files.add(f"data/{sub.single_dataset}.npz")
+        reads[f"ensemble@{method}"] = files
+    return reads
+
+
+def test_the_stages_open_the_data_files_the_rule_above_names(tmp_path):
+    """Keep `data_files_read` honest: every dataset the studies load goes through
+    pipeline.data.load, so count the calls while the smoke stages' runners read inputs."""
+    # the stage scripts name their inputs from params in one place each; check that the
+    # names they build are the ones data_files_read lists, by reading the scripts' source
+    for script in sorted((ROOT / "stages").glob("*.py")):
+        text = script.read_text()
+        for line in text.splitlines():
+            if "data.load(" in line or "load_replicas(" in line:
+                assert "cfg." in line or "args." in line or "Path(" in line, (
+                    f"{script.name}: a data path not derived from params: {line.strip()}"
+                )
+
+
+def test_report_stage_imports_no_tensorflow():
+    """The report reads results; it trains nothing, so it must not pay for TensorFlow."""
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['stages/report.py', '--help']\n"
+        "try:\n"
+        "    runpy.run_path('stages/report.py', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "import layerwise.report\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print('TF:' + '|'.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    line = [x for x in result.stdout.splitlines() if x.startswith("TF:")][-1]
+    assert line == "TF:", f"the report imports {line[:200]}"
+
+
+def test_report_closure_has_no_engine():
+    files = closure(ROOT / "stages/report.py")
+    engine = [p for p in files if "engine" in p.relative_to(SRC).parts]
+    assert not engine, f"the report stage reaches the engine: {engine}"
+
+
+def layer_of(name: str) -> str | None:
+    for layer in LAYERS:
+        if name == layer or name.startswith(layer + "."):
+            return layer
+    return None
+
+
+def test_imports_flow_one_way():
+    wrong = []
+    for path in project_modules():
+        name = module_name(path)
+        mine = layer_of(name)
+        if mine is None:  # the composition root
+            continue
+        for target in imports_of(path):
+            theirs = layer_of(target)
+            if theirs is None and target != "layerwise":
+                wrong.append(f"{name} -> {target} (the composition root)")
+            elif theirs not in (None, mine) and theirs not in LAYERS[mine]:
+                wrong.append(f"{name} -> {target}")
+    assert not wrong, "imports against the layering: " + "; ".join(wrong)
+
+
+def test_studies_do_not_import_each_other():
+    wrong = []
+    for path in project_modules():
+        name = module_name(path)
+        if not name.startswith("layerwise.studies."):
+            continue
+        study = name.split(".")[2]
+        for target in imports_of(path):
+            if target.startswith("layerwise.studies.") and target.split(".")[2] != study:
+                wrong.append(f"{name} -> {target}")
+    assert not wrong, wrong
+
+
+def test_no_import_cycle():
+    """No cycle among the modules' import-time imports (function-level imports included
+    too: a lazy import that closes a cycle is a cycle patched, not removed)."""
+    graph = {module_name(p): imports_of(p) for p in project_modules()}
+    # a package's __init__ is imported before its modules: not an edge back
+    for name, targets in graph.items():
+        graph[name] = {t for t in targets if t != name and not name.startswith(t + ".")}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt) :] + [nxt]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if state.get(nxt) is None and nxt in graph:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            visit(node)
+
+
+def test_the_import_scanner_sees_lazy_and_package_imports(tmp_path):
+    """The closure check is only as good as the scanner: it must see imports inside
+    functions and `from package import module`."""
+    script = tmp_path / "s.py"
+    script.write_text(
+        "def main():\n    from layerwise.studies.greedy import runs\nfrom layerwise import stage\n"
+    )
+    found = {p.relative_to(SRC).as_posix() for p in closure(script)}
+    assert "layerwise/studies/greedy/runs.py" in found
+    assert "layerwise/studies/greedy/__init__.py" in found
+    assert "layerwise/stage.py" in found
+    assert module_file("layerwise.engine") is not None
