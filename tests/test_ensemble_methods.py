@@ -12,6 +12,7 @@ import pytest
 from layerwise.engine import cosine_annealing, cycle_ends
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import _plain
+from layerwise.pipeline.seeds import seed_for
 from layerwise.studies.ensembles import methods as em
 
 from .conftest import compose_config
@@ -173,7 +174,8 @@ def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeyp
     assert on_validation.shape == (2, n_val)
     assert on_test.shape == (2, len(data.y_test) - n_val)  # validation rows are not scored
     assert result.extra["training_rows"] == len(data.y_train)
-    splits = em.validation_splits(data, "test", 0.2, 2, em.method_seed(smoke_cfg, "snapshot"))
+    splits_seed = seed_for(em.method_seed(smoke_cfg, "snapshot"), "splits")
+    splits = em.validation_splits(data, "test", 0.2, 2, splits_seed)
     np.testing.assert_array_equal(on_validation, data.y_test[splits.val])
     for r in range(2):
         assert not set(splits.val[r]) & set(splits.test[r])

@@ -12,6 +12,7 @@ from layerwise.engine import History, ReplicaMLP
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.models import classifier_layers, make_optimizer
 from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
 
 
@@ -38,7 +39,10 @@ def curve_table(history: History, names: dict[str, str]) -> pd.DataFrame:
 def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     b = cfg.baseline
     model = ReplicaMLP.create(
-        data.n_features, classifier_layers(cfg.model, data.n_classes), b.n_replicas, cfg.seed
+        data.n_features,
+        classifier_layers(cfg.model, data.n_classes),
+        b.n_replicas,
+        seed_for(cfg.seed, "baseline.init"),
     )
     history = model.fit(
         data.x_train,
@@ -46,7 +50,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
         epochs=b.epochs,
         batch_size=b.batch_size,
         optimizer=make_optimizer(cfg.optimizer),
-        seed=cfg.seed + 1,
+        seed=seed_for(cfg.seed, "baseline.fit"),
         validation=(data.x_test, data.onehot(data.y_test)),
         on_epoch=Progress("epochs", b.epochs) if progress else None,
     )

@@ -129,19 +129,19 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
     R, M, B = sub.repeats, sub.n_members, sub.budget
     E = B // M  # the config check makes the budget a multiple of n_members
 
-    def seed(part: int) -> int:
-        return em.method_seed(cfg, "compare", part)
+    def seed(name: str) -> int:
+        return em.method_seed(cfg, "compare", name)
 
     n_train, n_test = len(data.y_train), len(data.y_test)
     labels = np.broadcast_to(data.y_test, (R, n_test))
     y_onehot = data.onehot(data.y_train)
-    splits = em.validation_splits(data, "train", sub.validation_fraction, R, seed(0))
+    splits = em.validation_splits(data, "train", sub.validation_fraction, R, seed("splits"))
     n_fit, n_val = splits.train.shape[1], splits.val.shape[1]
     every_row = f"all {n_train} rows"
     fit_rows = f"{n_fit} rows ({n_val} held out for validation)"
 
     # 1. independent members on every row, and on bootstrap samples of as many rows
-    rng = np.random.default_rng(seed(1))
+    rng = np.random.default_rng(seed("bootstrap"))
     every = np.broadcast_to(np.arange(n_train), (R * M, n_train))
     bootstrap = rng.integers(0, n_train, (R * M, n_train))
     model, _ = em.train_members(
@@ -149,7 +149,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
         data.x_train,
         y_onehot,
         2 * R * M,
-        seed(2),
+        seed("independent"),
         epochs=E,
         train_index=np.concatenate([every, bootstrap]),
         progress=progress,
@@ -158,23 +158,30 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
 
     # 2. members for the fitted combiners, trained without the validation rows
     val_probs, val_labels, fit_members, _ = em.members_on_splits(
-        sub, data, splits, M, seed(3), progress, epochs=E
+        sub, data, splits, M, seed("fitted combiners"), progress, epochs=E
     )
     weights = np.stack(
         [comb.grid_search_weights(val_probs[r], val_labels[r], sub.grid_step)[0] for r in range(R)]
     )
     stacked = em.meta_stack(
-        sub.meta_learner, val_probs, val_labels, fit_members, data.n_classes, seed(4)
+        sub.meta_learner, val_probs, val_labels, fit_members, data.n_classes, seed("meta")
     )
     head = em.integrated_head(
-        sub, val_probs, val_labels, fit_members, data.n_classes, seed(5), progress
+        sub, val_probs, val_labels, fit_members, data.n_classes, seed("head"), progress
     )
 
     # 3. one network for B epochs; its last epochs' weights, newest first
     K, n_avg = sub.horizontal_members, sub.n_checkpoints
     kept = list(range(B - max(K, n_avg), B))[::-1]
     model, history = em.train_members(
-        sub, data.x_train, y_onehot, R, seed(6), epochs=B, keep_epochs=kept, progress=progress
+        sub,
+        data.x_train,
+        y_onehot,
+        R,
+        seed("single run"),
+        epochs=B,
+        keep_epochs=kept,
+        progress=progress,
     )
     last = em.kept_probs(model, history, kept, data.x_test)  # [R, max(K, n_avg), N, C]
     coefficients = comb.checkpoint_coefficients(n_avg, sub.weight_scheme, sub.decay)
@@ -183,13 +190,13 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
 
     # 4-5. cosine annealing with n_members cycles of E epochs: every row, then without
     # the validation rows (where the ensemble size is chosen)
-    def annealed(part: int, **fit_args):
+    def annealed(name: str, **fit_args):
         model, history, ends, _ = em.snapshot_run(
             sub,
             data.x_train,
             y_onehot,
             R,
-            seed(part),
+            seed(name),
             epochs=B,
             cycles=M,
             learning_rate=sub.snapshot_learning_rate,
@@ -198,9 +205,9 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
         )
         return lambda x: em.kept_probs(model, history, ends, x)
 
-    snapshots = annealed(7)(data.x_test)
+    snapshots = annealed("snapshots, every row")(data.x_test)
     snap_val, snap_val_labels, snap_test, _ = em.split_probs(
-        annealed(8, train_index=splits.train), data, splits
+        annealed("snapshots, validation", train_index=splits.train), data, splits
     )
     sizes = comb.choose_size(snap_val, snap_val_labels)
 

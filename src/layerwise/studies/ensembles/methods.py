@@ -14,7 +14,6 @@ the same test set) is reported beside them as an "optimistic" arm.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
 from layerwise.engine import Dense, History, Optimizer, ReplicaMLP, cosine_annealing, cycle_ends
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
 from layerwise.studies.ensembles import combiners as comb
 
@@ -89,9 +89,10 @@ class MethodResult:
 # -- shared pieces ----------------------------------------------------------------------
 
 
-def method_seed(cfg: Config, method: str, part: int = 0) -> int:
-    """A seed per (method, part): changing one method's settings moves no other's numbers."""
-    return (cfg.seed * 1_000_003 + zlib.crc32(method.encode()) + 7919 * part) % 2**31
+def method_seed(cfg: Config, method: str, *names: str) -> int:
+    """The seed of one method's stream `names` (see pipeline.seeds): changing one method's
+    settings moves no other's numbers."""
+    return seed_for(cfg.seed, "ensembles", method, *names)
 
 
 def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
@@ -118,7 +119,8 @@ def train_members(
     progress: bool = True,
     **fit_args,
 ) -> tuple[ReplicaMLP, History]:
-    """R independent members of one architecture, trained together."""
+    """R independent members of one architecture, trained together: weights drawn from
+    `seed`, minibatch orders from its "order" stream."""
     epochs = sub.epochs if epochs is None else epochs
     layers = member_layers(hidden_units or sub.hidden_units, y_onehot.shape[1])
     model = ReplicaMLP.create(x.shape[1], layers, n_replicas, seed)
@@ -128,7 +130,7 @@ def train_members(
         epochs=epochs,
         optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
         batch_size=sub.batch_size,
-        seed=seed + 1,
+        seed=seed_for(seed, "order"),
         on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
         **fit_args,
     )
@@ -226,7 +228,7 @@ def validation_splits(
     kept, val = [], []
     for r in range(repeats):
         rest, held = train_test_split(
-            pool, test_size=fraction, stratify=labels, random_state=seed + r
+            pool, test_size=fraction, stratify=labels, random_state=seed_for(seed, "repeat", r)
         )
         kept.append(np.sort(rest))
         val.append(np.sort(held))
@@ -279,8 +281,10 @@ def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progr
     """Train R repeats x M members on the training rows left after carving a validation
     split per repeat; return the splits, and the members' probabilities [R, M, rows,
     classes] and labels on that validation split and on the test rows."""
-    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
-    return splits, *members_on_splits(sub, data, splits, M, seed, progress)
+    splits = validation_splits(
+        data, sub.validation_from, sub.validation_fraction, R, seed_for(seed, "splits")
+    )
+    return splits, *members_on_splits(sub, data, splits, M, seed_for(seed, "members"), progress)
 
 
 def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
@@ -292,7 +296,7 @@ def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) ->
         data.x_train,
         data.onehot(data.y_train),
         R * M,
-        method_seed(cfg, "model_averaging"),
+        method_seed(cfg, "model_averaging", "members"),
         progress=progress,
     )
     probs = model.predict(data.x_test).reshape(R, M, len(data.y_test), -1)
@@ -351,7 +355,7 @@ def weighted_average(cfg: Config, datasets: dict[str, Dataset], progress=True) -
     fitters = {
         "grid": lambda p, y, r: comb.grid_search_weights(p, y, sub.grid_step)[0],
         "de": lambda p, y, r: comb.de_weights(
-            p, y, maxiter=sub.de_maxiter, tol=sub.de_tol, seed=seed + r
+            p, y, maxiter=sub.de_maxiter, tol=sub.de_tol, seed=seed_for(seed, "de", r)
         )[0],
     }
     names = {"grid": "grid-search weights", "de": "differential-evolution weights"}
@@ -388,7 +392,7 @@ def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, l
             samples["random_splits"].append((np.sort(order[n_test:]), np.sort(order[:n_test])))
             drawn = rng.integers(0, n_rows, sub.bootstrap_size)
             samples["bagging"].append((drawn, np.setdiff1d(np.arange(n_rows), drawn)))
-        folds = KFold(n_splits=sub.n_members, shuffle=True, random_state=seed + r)
+        folds = KFold(n_splits=sub.n_members, shuffle=True, random_state=seed_for(seed, "cv", r))
         samples["cv"] += list(folds.split(np.arange(n_rows)))
     return samples
 
@@ -407,12 +411,12 @@ def resampling(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Meth
         single_data.x_train,
         single_data.onehot(single_data.y_train),
         R,
-        seed + 1,
+        seed_for(seed, "single"),
         progress=progress,
     )
     single_probs = single.predict(single_data.x_test)[:, None]
     single_labels = np.broadcast_to(single_data.y_test, (R, len(single_data.y_test)))
-    samples = resampling_samples(len(data.y_train), sub, R, seed)
+    samples = resampling_samples(len(data.y_train), sub, R, seed_for(seed, "samples"))
     # one replica batch per training-sample size (all three schemes at the book's sizes)
     schemes = list(samples)
     rows = [(s, i) for s in schemes for i in range(R * M)]
@@ -429,7 +433,7 @@ def resampling(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Meth
             data.x_train,
             y_onehot,
             len(members),
-            seed + 10 + n,
+            seed_for(seed, "members", n),
             train_index=index,
             progress=progress,
         )
@@ -485,13 +489,13 @@ def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) 
         data.x_train,
         data.onehot(data.y_train),
         R,
-        seed,
+        seed_for(seed, "members"),
         keep_epochs=kept_epochs,
         progress=progress,
     )
     all_probs = kept_probs(model, history, kept_epochs[::-1], data.x_test)  # newest first
     if sub.selection == "random":  # per repeat, K epochs of the window, newest first
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(seed_for(seed, "picks"))
         picks = [np.sort(rng.choice(window, K, replace=False)) for _ in range(R)]
         probs = np.stack([all_probs[r, picks[r]] for r in range(R)])
     else:
@@ -531,14 +535,16 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
     data = datasets[sub.dataset]
     R, E = sub.repeats, sub.epochs
     seed = method_seed(cfg, "snapshot")
-    splits = validation_splits(data, sub.validation_from, sub.validation_fraction, R, seed)
+    splits = validation_splits(
+        data, sub.validation_from, sub.validation_fraction, R, seed_for(seed, "splits")
+    )
     y_onehot = data.onehot(data.y_train)
     baseline, _ = train_members(
         sub,
         data.x_train,
         y_onehot,
         R,
-        seed + 1,
+        seed_for(seed, "baseline"),
         hidden_units=sub.baseline_hidden_units,
         epochs=sub.baseline_epochs,
         progress=progress,
@@ -551,7 +557,7 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         data.x_train,
         y_onehot,
         R,
-        seed,
+        seed_for(seed, "members"),
         epochs=E,
         cycles=sub.cycles,
         learning_rate=sub.learning_rate,
@@ -632,7 +638,12 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         tag = " (fit on test: optimistic)" if where == "test" else ""
         fitted = "validation" if where == "validation" else "test (optimistic)"
         combined = meta_stack(
-            sub.meta_learner, fit_probs, fit_labels, test_probs, data.n_classes, seed
+            sub.meta_learner,
+            fit_probs,
+            fit_labels,
+            test_probs,
+            data.n_classes,
+            seed_for(seed, "meta"),
         )
         arms.append(
             make_arm(
@@ -646,7 +657,13 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
             )
         )
         combined = integrated_head(
-            sub, fit_probs, fit_labels, test_probs, data.n_classes, seed + 100, progress
+            sub,
+            fit_probs,
+            fit_labels,
+            test_probs,
+            data.n_classes,
+            seed_for(seed, "head"),
+            progress,
         )
         arms.append(
             make_arm(
@@ -673,7 +690,10 @@ def meta_stack(kind, fit_probs, fit_labels, test_probs, n_classes, seed) -> np.n
         [
             comb.meta_probabilities(
                 comb.fit_meta_learner(
-                    comb.stack_features(fit_probs[r]), fit_labels[r], kind, seed + r
+                    comb.stack_features(fit_probs[r]),
+                    fit_labels[r],
+                    kind,
+                    seed_for(seed, "repeat", r),
                 ),
                 comb.stack_features(test_probs[r]),
                 n_classes,
@@ -705,7 +725,7 @@ def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, pro
         epochs=sub.head_epochs,
         optimizer=member_optimizer(sub),
         batch_size=min(sub.batch_size, n_fit),
-        seed=seed + 1,
+        seed=seed_for(seed, "order"),
         train_index=blocks,
         on_epoch=_progress("head epochs", sub.head_epochs, progress),
     )
@@ -720,7 +740,13 @@ def weight_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -
     seed = method_seed(cfg, "weight_averaging")
     kept = list(range(E - K, E))[::-1]  # newest first
     model, history = train_members(
-        sub, data.x_train, data.onehot(data.y_train), R, seed, keep_epochs=kept, progress=progress
+        sub,
+        data.x_train,
+        data.onehot(data.y_train),
+        R,
+        seed_for(seed, "members"),
+        keep_epochs=kept,
+        progress=progress,
     )
     checkpoints = [history.kept[e] for e in kept]
     # every (scheme, n) average as replicas of one model: one predict call for all

@@ -35,6 +35,7 @@ from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.models import make_optimizer
 from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import finite_summary, summarize
 from layerwise.studies.greedy.labels import (
     CONTROL,
@@ -51,11 +52,6 @@ class StudyResult:
     replicas: pd.DataFrame  # one row per (method, depth, replica)
     depths: pd.DataFrame  # per (method, depth): mean and 95% band of each score
     metrics: dict
-
-
-def _seed(cfg: Config, stream: int, round_: int) -> int:
-    """Distinct, reproducible seeds for each purpose (stream) and round."""
-    return cfg.seed * 100_003 + stream * 1_009 + round_
 
 
 def _rows(method: str, depth: int, scores: dict[str, np.ndarray]) -> list[dict]:
@@ -169,11 +165,12 @@ def _fitter(
     data: Dataset,
     epochs: Callable[[int], int],
     batch_size: int,
-    stream: int,
+    stream: str,
     optimizer: Optimizer | None = None,
     **fit_args,
 ):
-    """fit(model, k) on the training split with a seed per round."""
+    """fit(model, k) on the training split; round k draws its minibatches from the stream
+    (`stream`, k)."""
     optimizer = optimizer or make_optimizer(cfg.optimizer)
     y = data.onehot(data.y_train)
 
@@ -184,7 +181,7 @@ def _fitter(
             epochs=epochs(k),
             optimizer=optimizer,
             batch_size=batch_size,
-            seed=_seed(cfg, stream, k),
+            seed=seed_for(cfg.seed, stream, k),
             curves=False,  # the greedy studies score the final weights only
             **fit_args,
         )
@@ -203,11 +200,13 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
     steps = g.additions + (g.additions + 1 if g.control else 0) + int(g.fine_tune)
     step = _ticker("greedy supervised rounds", steps, progress)
 
-    fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, stream=2)
+    fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, "greedy.supervised.fit")
 
     def greedy_rows() -> list[dict]:
         rows = []
-        for model in grown(base, hidden, g.additions, fit, lambda k: _seed(cfg, 1, k)):
+        for model in grown(
+            base, hidden, g.additions, fit, lambda k: seed_for(cfg.seed, "greedy.supervised.add", k)
+        ):
             rows += _rows(GREEDY, len(model.layers), _accuracies(model, data))
             if model is not base:
                 step()
@@ -217,14 +216,27 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
             optimizer = replace(
                 make_optimizer(cfg.optimizer), learning_rate=g.fine_tune_learning_rate
             )
-            _fitter(cfg, data, lambda k: g.fine_tune_epochs, g.batch_size, 3, optimizer)(tuned, 0)
+            _fitter(
+                cfg,
+                data,
+                lambda k: g.fine_tune_epochs,
+                g.batch_size,
+                "greedy.supervised.fine_tune",
+                optimizer,
+            )(tuned, 0)
             rows += _rows(FINE_TUNED, len(tuned.layers), _accuracies(tuned, data))
             step()
         return rows
 
     # the greedy network at depth d was trained for the baseline's epochs plus g.epochs
     # per added layer: the control gets that many epochs, all layers learning
-    budget = _fitter(cfg, data, lambda k: cfg.baseline.epochs + k * g.epochs, g.batch_size, 5)
+    budget = _fitter(
+        cfg,
+        data,
+        lambda k: cfg.baseline.epochs + k * g.epochs,
+        g.batch_size,
+        "greedy.supervised.control.fit",
+    )
 
     def control_rows(k: int) -> list[dict]:
         control = control_model(
@@ -234,7 +246,7 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
             k,
             base.n_replicas,
             budget,
-            lambda k: _seed(cfg, 4, k),
+            lambda k: seed_for(cfg.seed, "greedy.supervised.control.init", k),
         )
         step()
         return _rows(CONTROL, len(control.layers), _accuracies(control, data))
@@ -281,7 +293,9 @@ def classifier_head_scores(
     """
     g = cfg.greedy.unsupervised
     head = Dense(data.n_classes, "softmax", "glorot_uniform")
-    classifier = encoder.with_head(head, seed=_seed(cfg, 11, round_))
+    classifier = encoder.with_head(
+        head, seed=seed_for(cfg.seed, "greedy.unsupervised.head.init", round_)
+    )
     y = data.onehot(data.y_train)
     classifier.fit(
         data.x_train,
@@ -290,7 +304,7 @@ def classifier_head_scores(
         batch_size=g.batch_size,
         optimizer=make_optimizer(cfg.optimizer),
         train_index=train_index,
-        seed=_seed(cfg, 12, round_),
+        seed=seed_for(cfg.seed, "greedy.unsupervised.head.fit", round_),
         curves=False,
     )
     return _accuracies(classifier, data)
@@ -306,13 +320,15 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
         data.n_features,
         autoencoder_layers(cfg, data.n_features),
         g.n_replicas,
-        seed=_seed(cfg, 10, 0),
+        seed=seed_for(cfg.seed, "greedy.unsupervised.autoencoder.init"),
     )
     hidden = autoencoder.layers[-2]
     rows = []
     for k in range(g.additions + 1):
         if k > 0:
-            autoencoder = autoencoder.insert_hidden(hidden, seed=_seed(cfg, 10, k))
+            autoencoder = autoencoder.insert_hidden(
+                hidden, seed=seed_for(cfg.seed, "greedy.unsupervised.autoencoder.add", k)
+            )
         autoencoder.fit(
             x,
             x,
@@ -320,7 +336,7 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
             optimizer=optimizer,
             loss="mse",
             batch_size=g.batch_size,
-            seed=_seed(cfg, 13, k),
+            seed=seed_for(cfg.seed, "greedy.unsupervised.autoencoder.fit", k),
             curves=False,
         )
         scores = {
@@ -372,16 +388,16 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
 
     # The arms differ only in the hidden activation, so they train as one model (one
     # compiled program per depth, not one per arm and depth): arm i holds replicas
-    # i*R .. (i+1)*R - 1, each arm's base network drawn from its own seed.
+    # i*R .. (i+1)*R - 1, each arm's base network drawn from its own stream.
     base = ReplicaMLP.concat(
         [
             ReplicaMLP.create(
                 data.n_features,
                 [Dense(width, name, init), output],
                 R,
-                seed=_seed(cfg, 20 + 10 * i, 0),
+                seed=seed_for(cfg.seed, "greedy.activations.init", name),
             )
-            for i, name in enumerate(names)
+            for name in names
         ]
     )
     hidden = base.layers[0]  # one activation per replica
@@ -396,13 +412,21 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
         return rows
 
     def greedy_rows() -> list[dict]:
-        fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, 21)
+        fit = _fitter(cfg, data, lambda k: a.epochs, a.batch_size, "greedy.activations.fit")
         fit(base, 0)
-        models = grown(base, hidden, a.additions, fit, lambda k: _seed(cfg, 20, k))
+        models = grown(
+            base,
+            hidden,
+            a.additions,
+            fit,
+            lambda k: seed_for(cfg.seed, "greedy.activations.add", k),
+        )
         return [row for model in models for row in tally(GREEDY, model)]
 
     def control_rows(k: int) -> list[dict]:
-        budget = _fitter(cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, 22)
+        budget = _fitter(
+            cfg, data, lambda k: (k + 1) * a.epochs, a.batch_size, "greedy.activations.control.fit"
+        )
         model = control_model(
             data.n_features,
             [hidden, output],
@@ -410,7 +434,7 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
             k,
             base.n_replicas,
             budget,
-            lambda k: _seed(cfg, 23, k),
+            lambda k: seed_for(cfg.seed, "greedy.activations.control.init", k),
         )
         return tally(CONTROL, model)
 
@@ -423,13 +447,13 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     rows = [row for key in tasks for row in results[key]]
     # arm by arm, greedy before its controls (a stable sort keeps depths and replicas)
     rows.sort(key=lambda row: names.index(row["activation"]))
-    for i, name in enumerate(names):
-        hidden, stream = Dense(width, name, init), 20 + 10 * i
+    for name in names:
+        hidden = Dense(width, name, init)
         deep = ReplicaMLP.create(
             data.n_features,
             [hidden] * a.gradient_depth + [output],
             a.n_replicas,
-            seed=_seed(cfg, stream + 4, 0),
+            seed=seed_for(cfg.seed, "greedy.activations.gradients", name),
         )
         norms = deep.gradient_norms(data.x_train, y)
         for r in range(norms.shape[0]):
@@ -477,7 +501,7 @@ def greedy_depth_search(
     fit_index: np.ndarray,
     val_index: np.ndarray | None,
     max_additions: int,
-    stream: int,
+    stream: str,
     patience: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Greedy supervised growth on each replica's own rows, scored after every round.
@@ -495,8 +519,12 @@ def greedy_depth_search(
     layers = [
         Dense(u, cfg.model.activation, cfg.model.initializer) for u in cfg.model.hidden_units
     ] + [Dense(data.n_classes, "softmax")]
-    base = ReplicaMLP.create(data.n_features, layers, n_replicas, seed=_seed(cfg, stream, 0))
-    fit = _fitter(cfg, data, lambda k: d.epochs, d.batch_size, stream + 1, train_index=fit_index)
+    base = ReplicaMLP.create(
+        data.n_features, layers, n_replicas, seed=seed_for(cfg.seed, stream, "init")
+    )
+    fit = _fitter(
+        cfg, data, lambda k: d.epochs, d.batch_size, f"{stream}.fit", train_index=fit_index
+    )
     fit(base, 0)
     y = data.onehot(data.y_train)
     val = None if val_index is None else (data.x_train[val_index], y[val_index])
@@ -504,7 +532,8 @@ def greedy_depth_search(
     chosen = np.full(n_replicas, len(base.layers))
     waited = np.zeros(n_replicas, dtype=int)
     depths, tests, vals = [], [], []
-    for model in grown(base, hidden, max_additions, fit, lambda k: _seed(cfg, stream + 2, k)):
+    add_seed = functools.partial(seed_for, cfg.seed, f"{stream}.add")
+    for model in grown(base, hidden, max_additions, fit, add_seed):
         depth = len(model.layers)
         depths.append(depth)
         tests.append(model.evaluate(data.x_test, data.onehot(data.y_test))["score"])
@@ -538,7 +567,7 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
     """
     d = cfg.greedy.depth_selection
     n_rows = len(data.x_train)
-    rng = np.random.default_rng(_seed(cfg, 40, 0))
+    rng = np.random.default_rng(seed_for(cfg.seed, "greedy.depth_selection.splits"))
     step = _ticker("depth selection settings", 3, progress)
 
     def split(sample: int):
@@ -559,16 +588,27 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
         return result
 
     def validation_setting() -> list[dict]:
-        search = greedy_depth_search(cfg, data, *full_split, d.max_additions, 41, d.patience)
+        search = greedy_depth_search(
+            cfg, data, *full_split, d.max_additions, "greedy.depth_selection.validation", d.patience
+        )
         return ticked(_selection_rows("validation", search, search))
 
     def subsample_setting() -> list[dict]:
         small = ticked(
-            greedy_depth_search(cfg, data, *small_split, d.max_additions, 44, d.patience)
+            greedy_depth_search(
+                cfg,
+                data,
+                *small_split,
+                d.max_additions,
+                "greedy.depth_selection.subsample.search",
+                d.patience,
+            )
         )
         every = np.broadcast_to(np.arange(n_rows), (d.n_replicas, n_rows))
         rounds = int(small["chosen_depth"].max()) - len(cfg.model.hidden_units) - 1
-        full = greedy_depth_search(cfg, data, every, None, rounds, 47)
+        full = greedy_depth_search(
+            cfg, data, every, None, rounds, "greedy.depth_selection.subsample.train"
+        )
         return ticked(_selection_rows("subsample", small, full))
 
     # the two settings are independent trainings: side by side
@@ -638,7 +678,12 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     optimizer = make_optimizer(cfg.optimizer)
     x, y = data.x_train, data.onehot(data.y_train)
     layers = autoencoder_layers(cfg, data.n_features)
-    autoencoder = ReplicaMLP.create(data.n_features, layers, f.n_replicas, seed=_seed(cfg, 60, 0))
+    autoencoder = ReplicaMLP.create(
+        data.n_features,
+        layers,
+        f.n_replicas,
+        seed=seed_for(cfg.seed, "greedy.few_labels.autoencoder.init"),
+    )
 
     def fit_ae(model, k):
         model.fit(
@@ -648,14 +693,18 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
             optimizer=optimizer,
             loss="mse",
             batch_size=f.batch_size,
-            seed=_seed(cfg, 61, k),
+            seed=seed_for(cfg.seed, "greedy.few_labels.autoencoder.fit", k),
             curves=False,
         )
 
     fit_ae(autoencoder, 0)
     # the last model of the greedy sequence is the pretrained autoencoder
     *_, autoencoder = grown(
-        autoencoder, layers[-2], f.pretrain_additions, fit_ae, lambda k: _seed(cfg, 62, k)
+        autoencoder,
+        layers[-2],
+        f.pretrain_additions,
+        fit_ae,
+        functools.partial(seed_for, cfg.seed, "greedy.few_labels.autoencoder.add"),
     )
     head = Dense(data.n_classes, "softmax", "glorot_uniform")
     # as in the unsupervised study, a diverged autoencoder (inf/NaN loss) is no encoder:
@@ -665,15 +714,23 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
 
     def arm_rows(method: str, i: int, n: int) -> list[dict]:
         """One arm at one size: build, fit on the replicas' n labelled rows, score."""
-        index = labelled_rows(len(x), n, f.n_replicas, _seed(cfg, 63, i))
+        index = labelled_rows(
+            len(x), n, f.n_replicas, seed_for(cfg.seed, "greedy.few_labels.rows", n)
+        )
         if method == SCRATCH:
             layers = list(autoencoder.layers[:-1]) + [head]
-            model = ReplicaMLP.create(data.n_features, layers, f.n_replicas, seed=_seed(cfg, 67, i))
+            model = ReplicaMLP.create(
+                data.n_features,
+                layers,
+                f.n_replicas,
+                seed=seed_for(cfg.seed, "greedy.few_labels.scratch.init", n),
+            )
         else:
-            model = autoencoder.with_head(head, seed=_seed(cfg, 64, i))
+            model = autoencoder.with_head(
+                head, seed=seed_for(cfg.seed, "greedy.few_labels.head.init", n)
+            )
             if method == PRETRAINED_TUNED:
                 model.unfreeze()
-        stream = {PRETRAINED_FROZEN: 65, PRETRAINED_TUNED: 66, SCRATCH: 68}[method]
         model.fit(
             x,
             y,
@@ -681,7 +738,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
             optimizer=optimizer,
             batch_size=f.batch_size,
             train_index=index,
-            seed=_seed(cfg, stream, i),
+            seed=seed_for(cfg.seed, "greedy.few_labels.fit", method, n),
             curves=False,
         )
         scores = _accuracies(model, data)

@@ -24,7 +24,6 @@ one fit per architecture instead of one per arm and protocol.
 from __future__ import annotations
 
 import warnings
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +37,7 @@ from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import load_keras
 from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
 
 STANDALONE = "standalone"
@@ -89,13 +89,6 @@ def network(source: TransferSourceConfig, n_classes: int) -> list[Dense]:
     return hidden + [Dense(n_classes, "softmax", "glorot_uniform")]
 
 
-def seed_for(base: int, *tags: str) -> int:
-    """A seed that depends on the run's seed and a name, not on the order of the config's
-    entries (adding a case does not change the others' draws)."""
-    words = [base] + [zlib.crc32(tag.encode()) for tag in tags]
-    return int(np.random.SeedSequence(words).generate_state(1)[0])
-
-
 def _fit(
     model: ReplicaMLP, problem: Problem, *, epochs, batch_size, learning_rate, momentum, seed
 ) -> History:
@@ -111,7 +104,8 @@ def _fit(
 
 
 def train_sources(cfg: Config, problem: Problem, n_replicas: int, seed: int):
-    """`n_replicas` independently initialised source networks fitted on `problem`."""
+    """`n_replicas` independently initialised source networks fitted on `problem`: weights
+    drawn from `seed`, minibatch orders from its "order" stream."""
     s = cfg.transfer.source
     model = ReplicaMLP.create(problem.n_features, network(s, problem.n_classes), n_replicas, seed)
     history = _fit(
@@ -121,7 +115,7 @@ def train_sources(cfg: Config, problem: Problem, n_replicas: int, seed: int):
         batch_size=s.batch_size,
         learning_rate=s.learning_rate,
         momentum=s.momentum,
-        seed=seed + 1,
+        seed=seed_for(seed, "order"),
     )
     return model, history
 
@@ -140,7 +134,9 @@ def run_source(cfg: Config, problems: dict[str, Problem]) -> SourceResult:
     """Fit the source network once on every configured source problem."""
     models, metrics, curves = {}, {}, {"epoch": np.arange(1, cfg.transfer.source.epochs + 1)}
     for name in cfg.transfer.source.problems:
-        model, history = train_sources(cfg, problems[name], 1, seed_for(cfg.seed, "source", name))
+        model, history = train_sources(
+            cfg, problems[name], 1, seed_for(cfg.seed, "transfer.source", name)
+        )
         models[name] = model
         labels = {
             "score": "train_accuracy",
@@ -195,7 +191,7 @@ def build_arm(
     if arm == "reinit_top":
         model = ReplicaMLP.create(n_inputs, layers, n_replicas, seed)
         model.copy_weights_from(source)
-        model.reinitialize(range(t.reinit_keep, len(layers)), seed)
+        model.reinitialize(range(t.reinit_keep, len(layers)), seed_for(seed, "reinit"))
         model.trainable = [i >= t.reinit_keep for i in range(len(layers))]
         return model
     raise ValueError(f"unknown arm {arm!r}")
@@ -300,7 +296,10 @@ def run(
             protocol_sources["same_source"] = sources[case.source]
         if "fresh_source" in t.protocols:
             fresh, history = train_sources(
-                cfg, source_problem, t.repeats, seed_for(cfg.seed, case_name, "fresh sources")
+                cfg,
+                source_problem,
+                t.repeats,
+                seed_for(cfg.seed, "transfer", case_name, "fresh sources"),
             )
             protocol_sources["fresh_source"] = fresh
             case_metrics["fresh_sources"] = summarize(history.curves["val_score"][-1])
@@ -321,7 +320,7 @@ def run(
                     source,
                     t.repeats,
                     target.n_features,
-                    seed_for(cfg.seed, case_name, protocol, arm),
+                    seed_for(cfg.seed, "transfer", case_name, protocol, arm),
                     t,
                 )
                 groups.setdefault(model.layers, []).append((protocol, arm, model))
@@ -335,7 +334,9 @@ def run(
                 batch_size=t.batch_size,
                 learning_rate=t.learning_rate,
                 momentum=t.momentum,
-                seed=seed_for(cfg.seed, case_name, *[f"{p}/{a}" for p, a, _ in members]),
+                seed=seed_for(
+                    cfg.seed, "transfer", case_name, *[f"{p}/{a}" for p, a, _ in members]
+                ),
             )
             for k, (protocol, arm, _) in enumerate(members):
                 part = slice(k * t.repeats, (k + 1) * t.repeats)
