@@ -3,7 +3,7 @@
     python benchmarks/bench_core.py            # N = 30, every sequential fit timed
     python benchmarks/bench_core.py --n 100 --sequential 10   # time 10 fits, per-model rate
 
-Both sides train the baseline of STUDY.md section 2 (2-10-3 MLP, SGD 0.01/0.9, batch 32,
+Both sides train the baseline of docs/studies.md#baseline (2-10-3 MLP, SGD 0.01/0.9, batch 32,
 100 epochs, scored on the test split every epoch) from a cold start in this process, so
 the core's tracing and XLA compilation are included. Last line: `speedup: <ratio>x`.
 """

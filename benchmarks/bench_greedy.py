@@ -1,8 +1,9 @@
 """Supervised greedy layer-wise training: the replica core against plain Keras.
 
-The procedure (STUDY.md 3): fit the baseline 2-10-3 MLP for 100 epochs, then 10 times
-remove the output layer, freeze the rest, add Dense(10, relu, he_uniform), put the
-output layer back and fit 100 epochs, scoring train/test accuracy at every depth.
+The procedure (docs/studies.md#greedy-supervised): fit the baseline 2-10-3 MLP for 100
+epochs, then 10 times remove the output layer, freeze the rest, add Dense(10, relu,
+he_uniform), put the output layer back and fit 100 epochs, scoring train/test accuracy
+at every depth.
 
 The core runs it for R replicas at once; Keras runs it the ordinary way
 (Sequential.pop, trainable=False, add, compile, fit) for a few replicas, and its

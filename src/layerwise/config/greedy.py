@@ -13,7 +13,8 @@ from layerwise.pipeline.schema import (
 
 @dataclass
 class GreedySupervisedConfig:
-    """Supervised greedy layer-wise training from the baseline (STUDY.md 3), with controls."""
+    """Supervised greedy layer-wise training from the baseline, with controls
+    (docs/studies.md#greedy-supervised)."""
 
     additions: int = number_field(10, low=0)  # hidden layers added one at a time
     epochs: int = number_field(100, low=1)  # epochs per added layer
@@ -26,7 +27,8 @@ class GreedySupervisedConfig:
 
 @dataclass
 class GreedyUnsupervisedConfig:
-    """Greedy autoencoder pretraining, scored by a classifier head per depth (STUDY.md 3)."""
+    """Greedy autoencoder pretraining, scored by a classifier head per depth
+    (docs/studies.md#greedy-unsupervised)."""
 
     n_replicas: int = number_field(30, low=1)
     additions: int = number_field(5, low=0)

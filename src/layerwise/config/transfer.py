@@ -52,7 +52,8 @@ class TransferCaseConfig:
 
 @dataclass
 class TransferConfig:
-    """The transfer study (STUDY.md section 4): standalone vs transfer arms over repeats."""
+    """The transfer study: standalone vs transfer arms over repeats
+    (docs/studies.md#transfer-learning)."""
 
     source: TransferSourceConfig = field(default_factory=TransferSourceConfig)
     cases: dict[str, TransferCaseConfig] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""The baseline (STUDY.md section 2): one MLP on the configured dataset, over R replicas."""
+"""The baseline (docs/studies.md#baseline): one MLP on the configured dataset, R replicas."""
 
 from __future__ import annotations
 

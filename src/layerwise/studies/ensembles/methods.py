@@ -1,4 +1,4 @@
-"""The seven ensemble methods of STUDY.md section 5, each repeated R times.
+"""The seven ensemble methods (docs/studies.md#ensembles), each repeated R times.
 
 Every method trains its members as replicas of the core (a method's R repeats x M
 members are one replica batch where the members share a sample size), computes the

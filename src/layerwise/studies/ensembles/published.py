@@ -1,6 +1,6 @@
 """Numbers the references published for the ensembles study, set beside ours in the report."""
 
-# Ensembles (STUDY.md section 5), keyed by method and by the arm keys of
+# Ensembles (docs/studies.md#ensembles), keyed by method and by the arm keys of
 # layerwise.studies.ensembles.methods at the book's settings. A (low, high) pair is a range the
 # reference reports over its own few runs. Where the reference fitted a combiner on the
 # test set it reports, the number sits beside our optimistic (fit on test) arm.

@@ -1,6 +1,7 @@
 """Numbers the references published for the greedy study, set beside ours in the report."""
 
-# Greedy layer-wise pretraining (STUDY.md 3): depth (layers with weights, output included)
+# Greedy layer-wise pretraining (docs/studies.md#greedy-supervised and
+# #greedy-unsupervised): depth (layers with weights, output included)
 # -> published single-run number.
 GREEDY_SUPERVISED = {
     "train_accuracy": {

@@ -1,4 +1,4 @@
-"""Greedy layer-wise pretraining (STUDY.md section 3), supervised and unsupervised.
+"""Greedy layer-wise pretraining (docs/studies.md#greedy-layer-wise-pretraining).
 
 Supervised: start from the baseline's fitted replicas; repeatedly insert a new
 hidden layer before the kept output layer, freeze every earlier hidden layer and

@@ -1,6 +1,6 @@
 """Numbers the references published for the transfer study, set beside ours in the report."""
 
-# Transfer learning (STUDY.md section 4)
+# Transfer learning (docs/studies.md#transfer-learning)
 TRANSFER_SOURCE = {"train_accuracy": 0.916, "test_accuracy": 0.920}  # the Problem 1 model
 
 TRANSFER_SINGLE = {  # single runs on Problem 2: test accuracy

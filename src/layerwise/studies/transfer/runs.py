@@ -1,5 +1,5 @@
-"""Transfer learning (STUDY.md section 4): does starting from a related problem's weights
-help, and which layers should stay fixed?
+"""Transfer learning (docs/studies.md#transfer-learning): does starting from a related
+problem's weights help, and which layers should stay fixed?
 
 Two steps, two stages. `run_source` fits the source network once per source problem
 (the reference's saved model). `run` compares, for every case (source problem ->
