@@ -3,7 +3,7 @@
 The issue's budget is two minutes for all of them together on a 2-core machine. Each
 stage command runs in a scratch copy of the inputs it reads (params.yaml, the data
 files, the baseline's replicas), so the workspace's results are not touched; missing
-inputs are made first with `dvc repro data@blobs data@digits baseline`. Start-up (Python,
+inputs are made first with `dvc repro data baseline`. Start-up (Python,
 TensorFlow) is included, as it is in `dvc repro`; the stages' own timing files
 (results/timing/) leave it out.
 
@@ -40,7 +40,7 @@ INPUTS = ["params.yaml", "data/blobs.npz", "data/digits.npz", "results/baseline"
 
 def scratch_copy() -> Path:
     if any(not (ROOT / p).exists() for p in INPUTS):  # a fresh checkout: make the inputs
-        command = [sys.executable, "-m", "dvc", "repro", "data@blobs", "data@digits", "baseline"]
+        command = [sys.executable, "-m", "dvc", "repro", "data", "baseline"]
         # the stage commands say `python`: this interpreter's, as under `make`
         path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
         made = subprocess.run(

@@ -151,14 +151,14 @@ def load(path: str | Path) -> Dataset:
     """Load a dataset file; a missing or damaged file is one clear UserError."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: file not found (it is written by `dvc repro data@{path.stem}`)")
+        raise UserError(f"{path}: file not found (it is written by `dvc repro data`)")
     try:
         with np.load(path) as f:
             ds = Dataset(f["x_train"], f["y_train"], f["x_test"], f["y_test"], int(f["n_classes"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise UserError(
             f"{path}: not a readable dataset file ({type(err).__name__}); "
-            f"rebuild it with `dvc repro -f data@{path.stem}`"
+            f"rebuild it with `dvc repro -f data`"
         ) from err
     if ds.x_train.ndim != 2 or len(ds.x_train) != len(ds.y_train):
         raise UserError(f"{path}: arrays have inconsistent shapes; rebuild it")

@@ -99,7 +99,7 @@ def run_stage(
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         cfg = load(args.params)
-        name = instance(args) if instance else stage  # e.g. data@blobs
+        name = instance(args) if instance else stage  # e.g. ensemble@snapshot
         what = describe(cfg, args) if describe else stage
         print(f"== {name}: {what} (preset: {cfg.preset}{note(cfg)})", flush=True)
         start = time.monotonic()
