@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP  # noqa: E402
+from layerwise.engine import SGD, Dense, ReplicaMLP  # noqa: E402
 from layerwise.pipeline.data import blobs  # noqa: E402
 
 EPOCHS, BATCH = 100, 32
@@ -72,7 +72,7 @@ def replicas(n: int, data) -> tuple[float, float]:
         y,
         epochs=EPOCHS,
         batch_size=BATCH,
-        optimizer=Optimizer("sgd", 0.01, momentum=0.9),
+        optimizer=SGD(0.01, momentum=0.9),
         validation=(xt, yt),
     )
     seconds = time.perf_counter() - start

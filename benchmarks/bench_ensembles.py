@@ -59,14 +59,14 @@ def bench_grid(rng) -> None:
 def bench_members(n_replicas: int, keras_members: int) -> tuple[float, float]:
     import keras
 
-    from layerwise.engine import Dense, Optimizer, ReplicaMLP
+    from layerwise.engine import Adam, Dense, ReplicaMLP
 
     x, y = blobs(1100, 2)
     x, y = x[:N_TRAIN].astype(np.float32), np.eye(3, dtype=np.float32)[y[:N_TRAIN]]
     layers = [Dense(HIDDEN, "relu", "glorot_uniform"), Dense(3, "softmax")]
     start = time.perf_counter()
     model = ReplicaMLP.create(2, layers, n_replicas, seed=0)
-    model.fit(x, y, epochs=EPOCHS, optimizer=Optimizer("adam", 0.001), batch_size=32, seed=1)
+    model.fit(x, y, epochs=EPOCHS, optimizer=Adam(0.001), batch_size=32, seed=1)
     core = time.perf_counter() - start
     print(f"core: {n_replicas} members x {EPOCHS} epochs as replicas: {core:.1f}s")
 

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP  # noqa: E402
+from layerwise.engine import SGD, Dense, ReplicaMLP  # noqa: E402
 from layerwise.pipeline.data import blobs  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def problem():
 
 def core_procedure(data, n_replicas, additions, epochs):
     x, y, x_test, y_test = data
-    optimizer = Optimizer("sgd", 0.01, 0.9)
+    optimizer = SGD(0.01, 0.9)
     hidden = Dense(10, "relu", "he_uniform")
     model = ReplicaMLP.create(2, [hidden, Dense(3, "softmax")], n_replicas, seed=0)
     model.fit(x, y, epochs=epochs, optimizer=optimizer, seed=1)

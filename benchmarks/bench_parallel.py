@@ -25,8 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from layerwise.engine import (  # noqa: E402
+    SGD,
     Dense,
-    Optimizer,
     ReplicaMLP,
     default_threads,
     fit_threads,
@@ -42,7 +42,7 @@ def control(x, y, depth: int, replicas: int, epochs_per_layer: int) -> list[np.n
         x,
         y,
         epochs=epochs_per_layer * depth,
-        optimizer=Optimizer("sgd", 0.01, 0.9),
+        optimizer=SGD(0.01, 0.9),
         seed=depth,
         curves=False,
     )

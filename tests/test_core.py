@@ -4,16 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP
-from layerwise.engine import model as core
-from layerwise.engine.model import (
+from layerwise.engine import SGD, Adam, Dense, Optimizer, ReplicaMLP, optimizer
+from layerwise.engine import program as core
+from layerwise.engine.parallel import default_threads, replica_groups
+from layerwise.engine.program import (
     MIN_PLACES,
-    _epochs_function,
-    _epochs_per_call,
-    _hyper,
-    _padded_length,
-    _replica_groups,
-    default_threads,
+    Program,
+    epochs_function,
+    epochs_per_call,
+    padded_length,
 )
 from layerwise.pipeline.data import blobs
 
@@ -34,7 +33,7 @@ def keras_optimizer(opt: Optimizer):
 
 @pytest.mark.parametrize(
     "opt",
-    [Optimizer("sgd", 0.01, momentum=0.9), Optimizer("adam", 0.001), Optimizer("sgd", 0.05)],
+    [SGD(0.01, momentum=0.9), Adam(0.001), SGD(0.05)],
     ids=["sgd-momentum", "adam", "sgd"],
 )
 def test_replica_matches_keras_fit(problem, opt):
@@ -63,7 +62,7 @@ def test_frozen_leading_layers_match_keras(problem):
     """A fit with the first layer frozen trains the layers above it on that layer's output,
     computed once; Keras, which recomputes it every step, reaches the same weights."""
     x, y = problem
-    opt = Optimizer("sgd", 0.01, momentum=0.9)
+    opt = SGD(0.01, momentum=0.9)
     model = ReplicaMLP.create(2, LAYERS, 2, seed=6)
     initial = model.get_weights()
     model.freeze([0])
@@ -92,7 +91,7 @@ def test_mse_loss_matches_keras(problem):
     model = ReplicaMLP.create(2, layers, 2, seed=1)
     initial = model.get_weights()
     order = [np.tile(np.arange(len(x)), (2, 1))]
-    model.fit(x, x, epochs=1, optimizer=Optimizer("sgd", 0.01, 0.9), loss="mse", batch_orders=order)
+    model.fit(x, x, epochs=1, optimizer=SGD(0.01, 0.9), loss="mse", batch_orders=order)
     reference = ReplicaMLP(2, layers, initial).to_keras(1)
     reference.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9), loss="mse")
     reference.fit(x, x, batch_size=32, epochs=1, shuffle=False, verbose=0)
@@ -109,7 +108,7 @@ def test_replicas_do_not_influence_each_other(problem):
     results = []
     for index in (base_index, changed):
         model = ReplicaMLP.create(2, LAYERS, 3, seed=5)
-        model.fit(x, y, epochs=3, optimizer=Optimizer("adam", 0.01), train_index=index, seed=9)
+        model.fit(x, y, epochs=3, optimizer=Adam(0.01), train_index=index, seed=9)
         results.append(model.get_weights())
     for a, b in zip(*results):
         np.testing.assert_array_equal(a[[0, 2]], b[[0, 2]])
@@ -122,7 +121,7 @@ def test_each_replica_has_its_own_initialisation_and_order(problem):
     w0 = model.get_weights()[0]
     assert not np.array_equal(w0[0], w0[1])
     same_start = ReplicaMLP(2, LAYERS, [np.repeat(w[:1], 2, axis=0) for w in model.get_weights()])
-    same_start.fit(x, y, epochs=1, optimizer=Optimizer("sgd", 0.05), seed=1)
+    same_start.fit(x, y, epochs=1, optimizer=SGD(0.05), seed=1)
     w = same_start.get_weights()[0]
     assert not np.array_equal(w[0], w[1])  # same start, different minibatch order
 
@@ -132,9 +131,7 @@ def test_training_is_deterministic(problem):
     runs = []
     for _ in range(2):
         model = ReplicaMLP.create(2, LAYERS, 4, seed=11)
-        h = model.fit(
-            x, y, epochs=3, optimizer=Optimizer("sgd", 0.01, 0.9), seed=2, validation=(x, y)
-        )
+        h = model.fit(x, y, epochs=3, optimizer=SGD(0.01, 0.9), seed=2, validation=(x, y))
         runs.append((model.get_weights(), h.curves))
     for a, b in zip(runs[0][0], runs[1][0]):
         np.testing.assert_array_equal(a, b)
@@ -145,8 +142,8 @@ def test_training_is_deterministic(problem):
 @pytest.mark.parametrize(
     "opt, first_layer",
     [
-        (Optimizer("sgd", 0.01, 0.9), np.array([True, False] * 3)),  # per-replica flags
-        (Optimizer("adam", 0.001), False),  # frozen for all: trained on its output
+        (SGD(0.01, 0.9), np.array([True, False] * 3)),  # per-replica flags
+        (Adam(0.001), False),  # frozen for all: trained on its output
     ],
 )
 def test_threads_do_not_change_results(problem, opt, first_layer):
@@ -183,10 +180,10 @@ def test_threads_do_not_change_results(problem, opt, first_layer):
 
 
 def test_replica_groups_are_equal_and_cover_every_replica():
-    assert _replica_groups(30, 2) == [slice(0, 15), slice(15, 30)]
-    assert _replica_groups(5, 2) == [slice(0, 5)]  # unequal groups would compile twice
-    assert _replica_groups(6, 4) == [slice(0, 2), slice(2, 4), slice(4, 6)]
-    assert _replica_groups(2, 8) == [slice(0, 1), slice(1, 2)]
+    assert replica_groups(30, 2) == [slice(0, 15), slice(15, 30)]
+    assert replica_groups(5, 2) == [slice(0, 5)]  # unequal groups would compile twice
+    assert replica_groups(6, 4) == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    assert replica_groups(2, 8) == [slice(0, 1), slice(1, 2)]
 
 
 def test_sample_sizes_up_to_min_places_share_one_compiled_program():
@@ -194,20 +191,25 @@ def test_sample_sizes_up_to_min_places_share_one_compiled_program():
     x, labels = blobs(1000, random_state=2)
     x, y = x.astype(np.float32), np.eye(3, dtype=np.float32)[labels]
     model = ReplicaMLP.create(2, [Dense(7, "relu"), Dense(3, "softmax")], 2, seed=0)
-    opt = Optimizer("sgd", 0.0123)
+    opt = SGD(0.0123)
 
     def fit(n):  # without curves: scoring the training sample would trace per size
         index = np.tile(np.arange(n), (2, 1))
         model.fit(x, y, epochs=1, optimizer=opt, train_index=index, curves=False)
 
     fit(10)
-    program = model._program("categorical_crossentropy", "sgd", 32)
-    run_epochs = _epochs_function(program, _hyper(opt))
+    program = Program.build(model.layers, model.trainable, "categorical_crossentropy", opt, 32)
+    run_epochs = epochs_function(program)
     traces = run_epochs.experimental_get_tracing_count()
     for n in (40, 300, 1000):
         fit(n)
     assert run_epochs.experimental_get_tracing_count() == traces == 1
-    assert _padded_length(1000, 32) == MIN_PLACES and _padded_length(1025, 32) == 2048
+    # the learning rate is fed at run time, not compiled in: another rate, same program
+    other_rate = Program.build(
+        model.layers, model.trainable, "categorical_crossentropy", SGD(0.5), 32
+    )
+    assert epochs_function(other_rate) is run_epochs
+    assert padded_length(1000, 32) == MIN_PLACES and padded_length(1025, 32) == 2048
 
 
 @pytest.mark.parametrize("keep", [(), (0, 5, 6)], ids=["no-kept", "kept"])
@@ -224,7 +226,7 @@ def test_epochs_per_call_do_not_change_the_results(problem, monkeypatch, keep):
             x,
             y,
             epochs=7,
-            optimizer=Optimizer("adam", 0.01),
+            optimizer=Adam(0.01),
             validation=(x[:50], y[:50]),
             keep_epochs=keep,
             on_epoch=on_epoch,
@@ -244,9 +246,9 @@ def test_epochs_per_call_do_not_change_the_results(problem, monkeypatch, keep):
 
 
 def test_epochs_per_call_fit_the_order_memory():
-    assert _epochs_per_call(30, 1024) == 64
-    assert _epochs_per_call(3, 2000 * 256) == 2  # CIFAR-10 sized: 2 epochs of orders
-    assert _epochs_per_call(1000, 1 << 20) == 1
+    assert epochs_per_call(30, 1024) == 64
+    assert epochs_per_call(3, 2000 * 256) == 2  # CIFAR-10 sized: 2 epochs of orders
+    assert epochs_per_call(1000, 1 << 20) == 1
 
 
 def test_scoring_agrees_with_predictions_whatever_the_freezing(problem):
@@ -278,14 +280,14 @@ def test_fit_without_curves_trains_the_same_weights(problem):
     runs = []
     for curves in (True, False):
         model = ReplicaMLP.create(2, LAYERS, 4, seed=8)
-        h = model.fit(x, y, epochs=3, optimizer=Optimizer("sgd", 0.01, 0.9), curves=curves)
+        h = model.fit(x, y, epochs=3, optimizer=SGD(0.01, 0.9), curves=curves)
         runs.append((model.get_weights(), h))
     assert runs[1][1].curves == {} and runs[0][1].curves["loss"].shape == (3, 4)
     for a, b in zip(runs[0][0], runs[1][0], strict=True):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="validation"):
         ReplicaMLP.create(2, LAYERS, 2, seed=0).fit(
-            x, y, epochs=1, optimizer=Optimizer(), validation=(x, y), curves=False
+            x, y, epochs=1, optimizer=SGD(), validation=(x, y), curves=False
         )
 
 
@@ -297,7 +299,7 @@ def test_history_and_kept_epochs(problem):
         x,
         y,
         epochs=4,
-        optimizer=Optimizer("sgd", 0.01),
+        optimizer=SGD(0.01),
         validation=(x, y),
         keep_epochs=[1, 3],
         lr_schedule=lambda e: lrs.append(e) or 0.01 / (e + 1),
@@ -317,7 +319,7 @@ def test_frozen_layer_is_not_updated(problem):
     model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
     before = model.get_weights()
     model.trainable = [False, True, True]
-    model.fit(x, y, epochs=2, optimizer=Optimizer("adam", 0.01))
+    model.fit(x, y, epochs=2, optimizer=Adam(0.01))
     after = model.get_weights()
     np.testing.assert_array_equal(before[0], after[0])
     np.testing.assert_array_equal(before[1], after[1])
@@ -328,7 +330,7 @@ def test_keras_export_round_trip(tmp_path, problem):
     """A replica saved as .keras and loaded back predicts exactly what the replica predicts."""
     x, y = problem
     model = ReplicaMLP.create(2, LAYERS, 3, seed=4)
-    model.fit(x, y, epochs=2, optimizer=Optimizer("sgd", 0.01, 0.9))
+    model.fit(x, y, epochs=2, optimizer=SGD(0.01, 0.9))
     path = tmp_path / "replica.keras"
     model.to_keras(2).save(path)
     loaded = keras.models.load_model(path)
@@ -375,7 +377,7 @@ def test_fewer_rows_than_the_batch_size_is_one_batch(problem):
     model = ReplicaMLP.create(2, LAYERS, 2, seed=0)
     initial = model.get_weights()
     order = [np.tile(np.arange(10), (2, 1))]
-    model.fit(x[:10], y[:10], epochs=1, optimizer=Optimizer("sgd", 0.1), batch_orders=order)
+    model.fit(x[:10], y[:10], epochs=1, optimizer=SGD(0.1), batch_orders=order)
     reference = ReplicaMLP(2, LAYERS, initial).to_keras(0)
     reference.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy")
     reference.fit(x[:10], y[:10], batch_size=32, epochs=1, shuffle=False, verbose=0)
@@ -397,14 +399,14 @@ def test_arms_with_different_activations_train_in_one_program(tmp_path, problem)
     orders = [rng.permuted(np.tile(np.arange(len(x)), (6, 1)), axis=1) for _ in range(3)]
     both = ReplicaMLP.concat(arms)
     assert both.layers[0].activation == ("relu",) * 2 + ("sigmoid",) * 2 + ("tanh",) * 2
-    both.fit(x, y, epochs=3, optimizer=Optimizer("sgd", 0.1, 0.9), batch_orders=orders)
+    both.fit(x, y, epochs=3, optimizer=SGD(0.1, 0.9), batch_orders=orders)
     for i, arm in enumerate(arms):
         rows = slice(2 * i, 2 * i + 2)
         arm.fit(
             x,
             y,
             epochs=3,
-            optimizer=Optimizer("sgd", 0.1, 0.9),
+            optimizer=SGD(0.1, 0.9),
             batch_orders=[o[rows] for o in orders],
         )
         alone = arm.get_weights()
@@ -420,6 +422,18 @@ def test_arms_with_different_activations_train_in_one_program(tmp_path, problem)
     np.testing.assert_array_equal(loaded.predict(x), both.predict(x))
     with pytest.raises(ValueError, match="activations for"):
         ReplicaMLP(2, [Dense(6, ("relu", "tanh")), Dense(3, "softmax")], both.get_weights())
+
+
+def test_optimizers_are_built_by_name_with_their_own_constants():
+    """A configuration's spelling builds one class per optimizer; each keeps only its own
+    constants, and the compiled program's key holds them without the learning rate."""
+    assert optimizer("sgd", 0.01, momentum=0.9) == optimizer("sgd", 0.01, 0.9) == SGD(0.01, 0.9)
+    assert optimizer("adam", 0.001, 0.5, epsilon=1e-5) == Adam(0.001, epsilon=1e-5)
+    assert SGD() == SGD(0.01) and isinstance(Adam(), Optimizer)
+    assert SGD(0.1, 0.9).constants() == SGD(0.5, 0.9).constants() != SGD(0.1, 0.0).constants()
+    assert Adam(0.1).constants() != Adam(0.1, beta_2=0.99).constants()
+    with pytest.raises(ValueError, match="optimizer 'rmsprop'"):
+        optimizer("rmsprop")
 
 
 @pytest.mark.parametrize(

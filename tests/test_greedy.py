@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerwise.engine import Dense, Head, Optimizer, ReplicaMLP
+from layerwise.engine import SGD, Dense, Head, ReplicaMLP
 
-SGD = Optimizer("sgd", 0.01, 0.9)
+MOMENTUM_SGD = SGD(0.01, 0.9)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def _base(n_replicas=3, seed=0):
 def test_insert_hidden_keeps_every_trained_weight(blobs_xy):
     x, y = blobs_xy
     model = _base()
-    model.fit(x, y, epochs=2, optimizer=SGD)
+    model.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD)
     deeper = model.insert_hidden(seed=5)
     assert [layer.units for layer in deeper.layers] == [10, 10, 3]
     assert deeper.trainable == [False, True, True]
@@ -48,11 +48,11 @@ def test_new_layer_must_match_the_kept_output_width():
 def test_frozen_layers_are_bit_identical_after_a_fit(blobs_xy):
     x, y = blobs_xy
     model = _base()
-    model.fit(x, y, epochs=2, optimizer=SGD)
+    model.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD)
     deeper = model.insert_hidden(seed=1).insert_hidden(seed=2)
     assert deeper.trainable == [False, False, True, True]
     before = deeper.get_weights()
-    deeper.fit(x, y, epochs=3, optimizer=SGD, seed=4)
+    deeper.fit(x, y, epochs=3, optimizer=MOMENTUM_SGD, seed=4)
     after = deeper.get_weights()
     for i in range(4):  # kernels and biases of the two frozen hidden layers
         np.testing.assert_array_equal(before[i], after[i])
@@ -64,7 +64,7 @@ def test_output_layer_carries_its_weights_into_the_deeper_network(blobs_xy):
     """The kept output layer starts the next round from where the last one ended."""
     x, y = blobs_xy
     model = _base(n_replicas=2)
-    model.fit(x, y, epochs=2, optimizer=SGD)
+    model.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD)
     deeper = model.insert_hidden(seed=3)
     # with the new layer set to the identity (relu of non-negative inputs passes them
     # through), the deeper network computes exactly what the shallow one did
@@ -76,15 +76,15 @@ def test_replicas_are_independent(blobs_xy):
     """Growing and training 3 replicas together = training each one alone."""
     x, y = blobs_xy
     together = _base(n_replicas=3)
-    together.fit(x, y, epochs=1, optimizer=SGD, seed=0)
+    together.fit(x, y, epochs=1, optimizer=MOMENTUM_SGD, seed=0)
     grown = together.insert_hidden(seed=9)
     rng = np.random.default_rng(1)
     orders = [
         rng.permuted(np.broadcast_to(np.arange(len(x)), (3, len(x))), axis=1) for _ in range(2)
     ]
     grown_copy = grown.select([1])
-    grown.fit(x, y, epochs=2, optimizer=SGD, batch_orders=orders)
-    grown_copy.fit(x, y, epochs=2, optimizer=SGD, batch_orders=[o[1:2] for o in orders])
+    grown.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD, batch_orders=orders)
+    grown_copy.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD, batch_orders=[o[1:2] for o in orders])
     for a, b in zip(grown.get_weights(), grown_copy.get_weights(), strict=True):
         np.testing.assert_allclose(a[1], b[0], rtol=1e-5, atol=1e-6)
     # each replica's new layer was drawn on its own
@@ -97,14 +97,16 @@ def test_head_swap_and_restore(blobs_xy):
     autoencoder = ReplicaMLP.create(
         2, [Dense(10, "relu", "he_uniform"), Dense(2, "linear")], 2, seed=0
     )
-    autoencoder.fit(x, x, epochs=2, optimizer=SGD, loss="mse")
+    autoencoder.fit(x, x, epochs=2, optimizer=MOMENTUM_SGD, loss="mse")
     reconstruction = autoencoder.output_head()
     assert isinstance(reconstruction, Head) and reconstruction.layer.units == 2
     classifier = autoencoder.with_head(Dense(3, "softmax"), seed=1)
     assert [layer.units for layer in classifier.layers] == [10, 3]
     assert classifier.trainable == [False, True]
     encoder_before = classifier.layer_weights(0)
-    classifier.fit(x, np.eye(3, dtype=np.float32)[np.arange(len(x)) % 3], epochs=2, optimizer=SGD)
+    classifier.fit(
+        x, np.eye(3, dtype=np.float32)[np.arange(len(x)) % 3], epochs=2, optimizer=MOMENTUM_SGD
+    )
     for a, b in zip(encoder_before, classifier.layer_weights(0), strict=True):
         np.testing.assert_array_equal(a, b)
     restored = classifier.with_head(reconstruction)
@@ -239,7 +241,7 @@ def test_book_defaults(book_cfg):
 def test_bad_values_are_one_clear_error(override, message):
     from layerwise.pipeline.errors import UserError
 
-    from .conftest import compose_config
+    from .helpers.config import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -268,7 +270,7 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
 
     from layerwise.studies.greedy import runs as greedy
 
-    from .conftest import compose_config
+    from .helpers.config import compose_config
 
     a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], n_replicas=3)
     cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, activations=a))
@@ -353,7 +355,7 @@ def test_labelled_rows_are_distinct_per_replica():
 def test_bad_few_labels_and_depth_values(override, message):
     from layerwise.pipeline.errors import UserError
 
-    from .conftest import compose_config
+    from .helpers.config import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -373,7 +375,7 @@ def test_fit_on_fewer_rows_than_one_batch(blobs_xy):
     model = _base(n_replicas=2)
     rows = np.stack([np.arange(10), np.arange(10, 20)])
     before = model.get_weights()
-    history = model.fit(x, y, epochs=2, optimizer=SGD, train_index=rows)
+    history = model.fit(x, y, epochs=2, optimizer=MOMENTUM_SGD, train_index=rows)
     assert history.curves["loss"].shape == (2, 2)
     assert not np.array_equal(before[0], model.get_weights()[0])
 
@@ -403,7 +405,7 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     from layerwise.studies.baseline import run as baseline
     from layerwise.studies.greedy import runs as greedy
 
-    from .conftest import compose_config
+    from .helpers.config import compose_config
 
     book = compose_config("experiment=cifar10")
     assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
@@ -462,7 +464,7 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
     from layerwise import report
     from layerwise.studies.greedy.report import greedy_section
 
-    from .conftest import ROOT, compose_config
+    from .helpers.config import ROOT, compose_config
 
     cfg = compose_config(
         "experiment=smoke",

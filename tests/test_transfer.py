@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP
+from layerwise.engine import SGD, Adam, Dense, ReplicaMLP
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import load_keras, save_keras
 
 LAYERS = [Dense(5, "relu", "he_uniform"), Dense(5, "relu", "he_uniform"), Dense(3, "softmax")]
-SGD = Optimizer("sgd", learning_rate=0.05)
+PLAIN_SGD = SGD(learning_rate=0.05)
 
 
 def _data(n=64, seed=0):
@@ -25,7 +25,7 @@ def _data(n=64, seed=0):
 def source():
     """A one-replica source model, briefly trained so its weights are not an initialisation."""
     model = ReplicaMLP.create(2, LAYERS, 1, seed=11)
-    model.fit(*_data(), epochs=2, optimizer=SGD, seed=3)
+    model.fit(*_data(), epochs=2, optimizer=PLAIN_SGD, seed=3)
     return model
 
 
@@ -81,7 +81,7 @@ def test_frozen_layers_are_bit_identical_after_fit(source):
     target.copy_weights_from(source)
     target.trainable = [False, False, True]
     before = target.get_weights()
-    target.fit(*_data(), epochs=3, optimizer=Optimizer("sgd", 0.05, momentum=0.9), seed=2)
+    target.fit(*_data(), epochs=3, optimizer=SGD(0.05, momentum=0.9), seed=2)
     after = target.get_weights()
     for j in range(4):
         np.testing.assert_array_equal(before[j], after[j])
@@ -99,7 +99,7 @@ def test_concat_stacks_replicas_in_order(source):
         ReplicaMLP.concat([a, ReplicaMLP.create(2, LAYERS[1:], 1, seed=0)])
 
 
-@pytest.mark.parametrize("optimizer", [Optimizer("sgd", 0.05, momentum=0.9), Optimizer("adam")])
+@pytest.mark.parametrize("optimizer", [SGD(0.05, momentum=0.9), Adam()])
 def test_arms_frozen_differently_train_as_if_alone(optimizer):
     """Stacked arms with per-replica trainable flags: frozen replicas stay bit-identical and
     every replica ends where its own arm's fit, with the same batches, takes it."""
@@ -263,7 +263,7 @@ def test_report_section_from_the_outputs(study, forward_only, tmp_path):
 
 
 def test_freezing_more_layers_than_the_source_has_is_refused():
-    from tests.conftest import compose_config
+    from tests.helpers.config import compose_config
 
     with pytest.raises(UserError, match=r"transfer.frozen_layers\[1\] = 3 freezes more layers"):
         compose_config("transfer.frozen_layers=[0,3]")
@@ -297,7 +297,7 @@ def test_source_stage_reads_only_the_source_settings():
     """Target-side changes (repeats, arms, protocols, cases) must not refit the source."""
     import yaml
 
-    from tests.conftest import ROOT
+    from tests.helpers.config import ROOT
 
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert stages["transfer_source"]["params"] == ["seed", "transfer.source"]

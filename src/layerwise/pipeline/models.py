@@ -3,25 +3,41 @@ objects, and replica models as files (atomic writes, one-line errors)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP
+from layerwise.engine import Dense, Optimizer, ReplicaMLP, optimizer
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path
 from layerwise.pipeline.schema import ModelConfig, OptimizerConfig
 
 
+def mlp_layers(
+    hidden_units: Sequence[int],
+    activation: str,
+    initializer: str,
+    n_outputs: int,
+    output: str = "softmax",
+) -> list[Dense]:
+    """The layer list of every study's MLP: hidden layers of one activation and
+    initialiser, then `n_outputs` units with the activation `output` and Keras' default
+    initialiser (glorot_uniform)."""
+    hidden = [Dense(u, activation, initializer) for u in hidden_units]
+    return hidden + [Dense(n_outputs, output, "glorot_uniform")]
+
+
 def classifier_layers(model: ModelConfig, n_classes: int) -> list[Dense]:
     """Hidden layers as configured, then a softmax output with Keras' default initialiser."""
-    hidden = [Dense(u, model.activation, model.initializer) for u in model.hidden_units]
-    return hidden + [Dense(n_classes, "softmax", "glorot_uniform")]
+    return mlp_layers(model.hidden_units, model.activation, model.initializer, n_classes)
 
 
 def make_optimizer(cfg: OptimizerConfig) -> Optimizer:
-    return Optimizer(
-        name=cfg.name,
-        learning_rate=cfg.learning_rate,
-        momentum=cfg.momentum if cfg.name == "sgd" else 0.0,
+    """The configured optimizer (the engine's `optimizer`: sgd takes the momentum, adam
+    the betas and epsilon)."""
+    return optimizer(
+        cfg.name,
+        cfg.learning_rate,
+        momentum=cfg.momentum,
         beta_1=cfg.beta_1,
         beta_2=cfg.beta_2,
         epsilon=cfg.epsilon,

@@ -23,8 +23,9 @@ from sklearn.model_selection import KFold, train_test_split
 
 from layerwise.config import Config
 from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
-from layerwise.engine import Dense, History, Optimizer, ReplicaMLP, cosine_annealing, cycle_ends
+from layerwise.engine import Dense, History, ReplicaMLP, cosine_annealing, cycle_ends, optimizer
 from layerwise.pipeline.data import Dataset
+from layerwise.pipeline.models import mlp_layers
 from layerwise.pipeline.runner import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
@@ -96,15 +97,12 @@ def method_seed(cfg: Config, method: str, *names: str) -> int:
 
 
 def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
-    return [Dense(hidden_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+    return mlp_layers([hidden_units], "relu", "glorot_uniform", n_classes)
 
 
 def member_optimizer(sub: EnsembleMembersConfig, learning_rate: float | None = None):
-    return Optimizer(
-        name=sub.optimizer,
-        learning_rate=sub.learning_rate if learning_rate is None else learning_rate,
-        momentum=sub.momentum if sub.optimizer == "sgd" else 0.0,
-    )
+    lr = sub.learning_rate if learning_rate is None else learning_rate
+    return optimizer(sub.optimizer, lr, momentum=sub.momentum)  # momentum: sgd only
 
 
 def train_members(
@@ -548,7 +546,7 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         hidden_units=sub.baseline_hidden_units,
         epochs=sub.baseline_epochs,
         progress=progress,
-        optimizer=Optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+        optimizer=optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
         train_index=splits.train,
     )
     base_probs = per_repeat_rows(baseline.predict(data.x_test)[:, None], splits.test)
@@ -715,7 +713,7 @@ def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, pro
     features = np.concatenate([comb.stack_features(p) for p in fit_probs]).astype(np.float32)
     onehot = np.eye(n_classes, dtype=np.float32)[fit_labels.ravel()]
     blocks = np.arange(R * n_fit).reshape(R, n_fit)
-    layers = [Dense(sub.head_units, "relu", "glorot_uniform"), Dense(n_classes, "softmax")]
+    layers = mlp_layers([sub.head_units], "relu", "glorot_uniform", n_classes)
     head = ReplicaMLP.create(features.shape[1], layers, R, seed)
     # a batch larger than the rows is one batch of all rows, as in Keras (the core's
     # compiled loop wants batch_size <= rows)

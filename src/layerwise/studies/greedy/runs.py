@@ -33,7 +33,7 @@ from layerwise.config import Config
 from layerwise.engine import Dense, Optimizer, ReplicaMLP, side_by_side
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.models import make_optimizer
+from layerwise.pipeline.models import classifier_layers, make_optimizer, mlp_layers
 from layerwise.pipeline.runner import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import finite_summary, summarize
@@ -278,8 +278,7 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
 def autoencoder_layers(cfg: Config, n_features: int) -> list[Dense]:
     """The base autoencoder: the model's hidden layers, then a linear reconstruction layer."""
     m = cfg.model
-    hidden = [Dense(u, m.activation, m.initializer) for u in m.hidden_units]
-    return hidden + [Dense(n_features, "linear", "glorot_uniform")]
+    return mlp_layers(m.hidden_units, m.activation, m.initializer, n_features, output="linear")
 
 
 def classifier_head_scores(
@@ -516,9 +515,7 @@ def greedy_depth_search(
     d = cfg.greedy.depth_selection
     n_replicas = fit_index.shape[0]
     hidden = Dense(cfg.model.hidden_units[-1], cfg.model.activation, cfg.model.initializer)
-    layers = [
-        Dense(u, cfg.model.activation, cfg.model.initializer) for u in cfg.model.hidden_units
-    ] + [Dense(data.n_classes, "softmax")]
+    layers = classifier_layers(cfg.model, data.n_classes)
     base = ReplicaMLP.create(
         data.n_features, layers, n_replicas, seed=seed_for(cfg.seed, stream, "init")
     )

@@ -32,10 +32,11 @@ from scipy import stats
 
 from layerwise.config import Config
 from layerwise.config.transfer import TransferConfig, TransferSourceConfig
-from layerwise.engine import Dense, History, Optimizer, ReplicaMLP
+from layerwise.engine import Dense, History, ReplicaMLP, optimizer
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import load_keras
+from layerwise.pipeline.models import mlp_layers
 from layerwise.pipeline.runner import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
@@ -85,8 +86,7 @@ def make_problem(name: str, dataset: Dataset, classes: list[int]) -> Problem:
 def network(source: TransferSourceConfig, n_classes: int) -> list[Dense]:
     """The study's MLP: the configured hidden layers, then a softmax output (Keras' default
     initialiser, as the reference's Dense(3, softmax))."""
-    hidden = [Dense(u, source.activation, source.initializer) for u in source.hidden_units]
-    return hidden + [Dense(n_classes, "softmax", "glorot_uniform")]
+    return mlp_layers(source.hidden_units, source.activation, source.initializer, n_classes)
 
 
 def _fit(
@@ -97,7 +97,7 @@ def _fit(
         problem.onehot(problem.y_train),
         epochs=epochs,
         batch_size=batch_size,
-        optimizer=Optimizer("sgd", learning_rate=learning_rate, momentum=momentum),
+        optimizer=optimizer("sgd", learning_rate, momentum=momentum),
         seed=seed,
         validation=(problem.x_test, problem.onehot(problem.y_test)),
     )
