@@ -1,5 +1,6 @@
 # make study: set up (first time) and run the whole pipeline, ending with reports/report.md
-# make test:  set up (first time) and run the fast test suite (what CI runs)
+# make test:  set up (first time) and run the test suite, end to end included (what CI runs)
+# make check: the quick tier while editing: lint and the unit tests
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup study test test-all bench params lint format clean
+.PHONY: help setup study test check test-all bench params lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,8 +28,12 @@ study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
 	$(BIN)/dvc repro
 	@echo "report: $(CURDIR)/reports/report.md"
 
-test: $(STAMP) ## run the fast test suite
+test: $(STAMP) ## run the test suite (unit + end to end, not the slow ones): what CI runs
 	$(BIN)/python -m pytest -q
+
+check: $(STAMP) ## the quick inner loop: ruff check + format check + unit tests (no e2e, no slow)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q --ignore=tests/e2e
 
 test-all: $(STAMP) ## run every test, the slow ones too
 	$(BIN)/python -m pytest -q -m ""

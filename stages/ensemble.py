@@ -2,22 +2,24 @@
 
 from pathlib import Path
 
+from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import UserError
 from layerwise.stage import stage_main
-from layerwise.studies.ensembles import methods as ensemble_methods
 
 
 def add_arguments(parser):
-    parser.add_argument("method", help=f"one of: {', '.join(ensemble_methods.METHODS)}")
+    parser.add_argument("method", help=f"one of: {', '.join(ENSEMBLE_METHODS)}")
 
 
 def main(cfg, args):
-    if args.method not in ensemble_methods.METHODS:
+    if args.method not in ENSEMBLE_METHODS:
         raise UserError(
-            f"unknown ensemble method {args.method!r} "
-            f"(allowed: {', '.join(ensemble_methods.METHODS)})"
+            f"unknown ensemble method {args.method!r} (allowed: {', '.join(ENSEMBLE_METHODS)})"
         )
+    # imports TensorFlow: only once the method is known
+    from layerwise.studies.ensembles import methods as ensemble_methods
+
     names = ensemble_methods.datasets_needed(cfg, args.method)
     datasets = {name: data.load(Path("data") / f"{name}.npz") for name in names}
     result = ensemble_methods.run(cfg, args.method, datasets)

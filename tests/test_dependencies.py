@@ -18,6 +18,7 @@ from .helpers.imports import (
     module_name,
     project_modules,
 )
+from .helpers.stage_reads import data_files_read
 
 # each layer may import only the layers listed (and itself); the composition root
 # (layerwise.stage, layerwise.report) may import anything
@@ -122,49 +123,9 @@ def test_every_data_file_a_stage_opens_is_a_dependency(preset, tmp_path):
         assert not lost, f"{preset}: {stage} reads {lost} without depending on them"
 
 
-def data_files_read(cfg) -> dict[str, set[str]]:
-    """The data files each stage opens, from the same params the stages read."""
-    from layerwise.config.ensembles import ENSEMBLE_METHODS
-
-    name = f"data/{cfg.data.name}.npz"
-    reads = {
-        "baseline": {name},
-        "greedy_supervised": {name, "results/baseline/replicas.npz"},
-        "greedy_unsupervised": {name},
-        "greedy_activations": {name},
-        "greedy_depth": {name},
-        "transfer_source": {f"data/{p.dataset}.npz" for p in cfg.transfer.source.problems.values()},
-        "transfer": {f"data/{c.dataset}.npz" for c in cfg.transfer.cases.values()},
-        "ensemble_compare": {f"data/{cfg.ensembles.compare.dataset}.npz"},
-        "report": {f"data/{cfg.data.name}.png"},
-    }
-    for d in cfg.greedy.few_labels.datasets:
-        reads[f"greedy_few_labels@{d}"] = {f"data/{d}.npz"}
-    for method in ENSEMBLE_METHODS:
-        sub = getattr(cfg.ensembles, method)
-        files = {f"data/{sub.dataset}.npz"}
-        if getattr(sub, "single_dataset", None):
-            files.add(f"data/{sub.single_dataset}.npz")
-        reads[f"ensemble@{method}"] = files
-    return reads
-
-
-def test_the_stages_open_the_data_files_the_rule_above_names(tmp_path):
-    """Keep `data_files_read` honest: every dataset the studies load goes through
-    pipeline.data.load, so count the calls while the smoke stages' runners read inputs."""
-    # the stage scripts name their inputs from params in one place each; check that the
-    # names they build are the ones data_files_read lists, by reading the scripts' source
-    for script in sorted((ROOT / "stages").glob("*.py")):
-        text = script.read_text()
-        for line in text.splitlines():
-            if "data.load(" in line or "load_replicas(" in line:
-                assert "cfg." in line or "args." in line or "Path(" in line, (
-                    f"{script.name}: a data path not derived from params: {line.strip()}"
-                )
-
-
 def test_report_stage_imports_no_tensorflow():
-    """The report reads results; it trains nothing, so it must not pay for TensorFlow."""
+    """The report reads results; it trains nothing, so importing its stage must not pay for
+    TensorFlow (tests/e2e/test_stage_reads.py checks the imports of a whole real run)."""
     code = (
         "import runpy, sys\n"
         "sys.argv = ['stages/report.py', '--help']\n"

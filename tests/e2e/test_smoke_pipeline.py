@@ -1,0 +1,130 @@
+"""dvc end to end on the smoke preset, as a user drives it, on one shared run.
+
+`smoke_run` (tests/e2e/conftest.py) runs `dvc exp run -S experiment=smoke` once per
+session in a copy of the repo. The read-only checks of that first run come first; then
+the checks that edit a file or params and ask `dvc status` (each restores what it
+edited); then the steps that change params and rerun, in the order written here (pytest
+keeps a module's order): each starts from the state the one before left.
+"""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from ..helpers.commands import ran_stages
+
+BASELINE_METRICS = "results/baseline/metrics.json"
+
+# -- the first run (read-only) -------------------------------------------------------------
+
+
+def test_the_first_run_runs_every_stage(smoke_run):
+    ran = ran_stages(smoke_run.first.stdout)
+    assert {"baseline", "report", "data", "ensemble_compare"} <= ran
+    assert ran == set(smoke_run.deps), smoke_run.first.stdout
+
+
+def test_the_report_has_every_section_and_figure(smoke_run):
+    report = smoke_run.report
+    assert "## Baseline" in report and "Preset **smoke**" in report
+    assert "## Greedy layer-wise pretraining" in report
+    assert "### One budget, every method" in report
+    assert "(figures/baseline_curves.png)" in report
+    linked = re.findall(r"\]\((figures/[^)]+\.png)\)", report)
+    assert "figures/baseline_curves.png" in linked and "figures/data_blobs.png" in linked
+    assert "figures/ensemble_compare.png" in linked
+    for link in linked:  # every figure the report shows was written
+        assert (smoke_run.repo / "reports" / link).stat().st_size > 1000, link
+
+
+def test_the_baseline_metrics(smoke_run):
+    metrics = smoke_run.metrics
+    assert metrics["n_replicas"] == 3 and 0 < metrics["test_accuracy"]["mean"] <= 1
+
+
+# -- what an edit would rerun (dvc status; every edit is put back) -------------------------
+
+
+def test_a_second_repro_runs_nothing(smoke_run):
+    again = smoke_run.dvc("repro")
+    assert ran_stages(again.stdout) == set(), again.stdout
+    assert smoke_run.status() == {}
+
+
+def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
+    path = smoke_run.repo / "src/layerwise/studies/transfer/figures.py"
+    original = path.read_bytes()
+    assert smoke_run.status() == {}
+    try:
+        path.write_bytes(original + b"# an edit to the transfer study's figures\n")
+        assert set(smoke_run.status()) == {"transfer_source", "transfer", "report"}
+    finally:
+        path.write_bytes(original)
+    assert smoke_run.status() == {}
+
+
+@pytest.mark.parametrize(
+    ("override", "stages"),
+    [
+        ("transfer.epochs=3", {"transfer", "report"}),
+        ("transfer.source.epochs=3", {"transfer_source", "transfer", "report"}),
+        ("ensembles.snapshot.cycles=2", {"ensemble@snapshot", "report"}),
+    ],
+)
+def test_a_key_of_one_study_reruns_that_study_and_the_report(smoke_run, override, stages):
+    """Composed the way `dvc exp run -S experiment=smoke -S <key>` composes, without the
+    run: `dvc status` names the stages the run would rerun."""
+    path = smoke_run.repo / "params.yaml"
+    original = path.read_bytes()
+    assert smoke_run.status() == {}
+    try:
+        smoke_run.python("-m", "layerwise.config.compose", "experiment=smoke", override)
+        assert set(smoke_run.status()) == stages
+    finally:
+        path.write_bytes(original)
+    assert smoke_run.status() == {}
+
+
+# -- steps that change params and rerun, in this order ------------------------------------
+
+
+def test_the_same_params_give_the_same_metrics_bit_for_bit(smoke_run):
+    before = (smoke_run.repo / BASELINE_METRICS).read_text()
+    assert json.loads(before) == smoke_run.metrics
+    smoke_run.dvc("repro", "-f", "baseline")
+    assert json.loads((smoke_run.repo / BASELINE_METRICS).read_text()) == smoke_run.metrics
+
+
+def test_one_baseline_key_reruns_the_baseline_its_greedy_study_and_the_report(smoke_run):
+    # dvc composes from conf/ with only the overrides given, so the preset is named again
+    # (without it every study whose smoke settings differ from the book's would rerun)
+    changed = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", "baseline.epochs=3")
+    assert ran_stages(changed.stdout) == {"baseline", "greedy_supervised", "report"}, changed.stdout
+    report = (smoke_run.repo / "reports/report.md").read_text()
+    assert "overrides of that preset: `baseline.epochs=3`" in report
+    curves = np.loadtxt(smoke_run.repo / "results/baseline/curves.csv", delimiter=",", skiprows=1)
+    assert curves.shape[0] == 3
+    shown = smoke_run.dvc("exp", "show", "--md", "--no-pager").stdout
+    assert "test_accuracy.mean" in shown
+
+
+def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
+    kept = ["results/baseline/metrics.json", "results/baseline/curves.csv", "params.yaml"]
+    before = {rel: (smoke_run.repo / rel).read_bytes() for rel in kept}
+    bad = smoke_run.dvc("exp", "run", "-S", "baseline.epochs=abc", check=False)
+    assert bad.returncode != 0
+    assert "could not be converted to Integer" in bad.stdout + bad.stderr
+    assert {rel: (smoke_run.repo / rel).read_bytes() for rel in kept} == before
+
+
+def test_the_greedy_studies_are_cached_apart(smoke_run):
+    # an unsupervised key leaves the supervised study be (the baseline's epochs go back to
+    # the preset's: restored from DVC's run cache, not run again)
+    unsupervised = smoke_run.dvc(
+        "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"
+    )
+    assert ran_stages(unsupervised.stdout) == {"greedy_unsupervised", "report"}, unsupervised.stdout
+    report = (smoke_run.repo / "reports/report.md").read_text()
+    assert "## Greedy layer-wise pretraining" in report

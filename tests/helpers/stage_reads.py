@@ -1,0 +1,32 @@
+"""Which data files each stage reads, by the stages' own rule (shared by
+tests/test_dependencies.py, against the stage graph, and tests/e2e, against what the
+stages were seen to open)."""
+
+from __future__ import annotations
+
+
+def data_files_read(cfg) -> dict[str, set[str]]:
+    """The data files each stage opens, from the same params the stages read."""
+    from layerwise.config.ensembles import ENSEMBLE_METHODS
+
+    name = f"data/{cfg.data.name}.npz"
+    reads = {
+        "baseline": {name},
+        "greedy_supervised": {name, "results/baseline/replicas.npz"},
+        "greedy_unsupervised": {name},
+        "greedy_activations": {name},
+        "greedy_depth": {name},
+        "transfer_source": {f"data/{p.dataset}.npz" for p in cfg.transfer.source.problems.values()},
+        "transfer": {f"data/{c.dataset}.npz" for c in cfg.transfer.cases.values()},
+        "ensemble_compare": {f"data/{cfg.ensembles.compare.dataset}.npz"},
+        "report": {f"data/{cfg.data.name}.png"},
+    }
+    for d in cfg.greedy.few_labels.datasets:
+        reads[f"greedy_few_labels@{d}"] = {f"data/{d}.npz"}
+    for method in ENSEMBLE_METHODS:
+        sub = getattr(cfg.ensembles, method)
+        files = {f"data/{sub.dataset}.npz"}
+        if getattr(sub, "single_dataset", None):
+            files.add(f"data/{sub.single_dataset}.npz")
+        reads[f"ensemble@{method}"] = files
+    return reads
