@@ -5,7 +5,7 @@ import pytest
 
 from layerwise.studies.baseline import run as baseline
 
-from .helpers.config import compose_config
+from ..helpers.config import compose_config
 
 
 @pytest.mark.parametrize("dataset", ["blobs", "digits", "mnist1d"])

@@ -13,7 +13,7 @@ from layerwise.config import load_params, to_config
 from layerwise.config.compose import compose, overrides_of
 from layerwise.pipeline.errors import UserError
 
-from .helpers.config import ROOT, compose_config
+from ..helpers.config import ROOT, compose_config
 
 
 def test_params_yaml_is_the_composition_of_conf():

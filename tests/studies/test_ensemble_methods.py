@@ -15,7 +15,7 @@ from layerwise.pipeline.io import _plain
 from layerwise.pipeline.seeds import seed_for
 from layerwise.studies.ensembles import methods as em
 
-from .helpers.config import compose_config
+from ..helpers.config import compose_config
 
 
 @pytest.mark.parametrize("method", em.METHODS)
@@ -137,7 +137,7 @@ def test_stage_refuses_an_unknown_method_in_one_line():
     import subprocess
     import sys
 
-    from .helpers.config import ROOT
+    from ..helpers.config import ROOT
 
     result = subprocess.run(
         [sys.executable, "stages/ensemble.py", "boosting"], cwd=ROOT, capture_output=True, text=True
@@ -330,7 +330,7 @@ def test_compare_stage_refuses_bad_values_in_one_line(edit, message, tmp_path):
 
     import yaml
 
-    from .helpers.config import ROOT
+    from ..helpers.config import ROOT
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["ensembles"]["compare"].update(edit)

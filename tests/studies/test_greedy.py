@@ -241,7 +241,7 @@ def test_book_defaults(book_cfg):
 def test_bad_values_are_one_clear_error(override, message):
     from layerwise.pipeline.errors import UserError
 
-    from .helpers.config import compose_config
+    from ..helpers.config import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -264,13 +264,13 @@ def test_activations_smoke(smoke_cfg, datasets):
 
 def test_activation_arms_train_together(smoke_cfg, datasets):
     """The arms share one model (one program per depth; that replicas of different
-    activations train as they would alone is tests/test_core.py's concat test): every
+    activations train as they would alone is tests/engine/test_replicas.py's concat test): every
     arm gets its rows, greedy and end to end, at every depth."""
     from dataclasses import replace
 
     from layerwise.studies.greedy import runs as greedy
 
-    from .helpers.config import compose_config
+    from ..helpers.config import compose_config
 
     a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], n_replicas=3)
     cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, activations=a))
@@ -355,7 +355,7 @@ def test_labelled_rows_are_distinct_per_replica():
 def test_bad_few_labels_and_depth_values(override, message):
     from layerwise.pipeline.errors import UserError
 
-    from .helpers.config import compose_config
+    from ..helpers.config import compose_config
 
     with pytest.raises(UserError, match=message):
         compose_config("experiment=smoke", override)
@@ -405,7 +405,7 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     from layerwise.studies.baseline import run as baseline
     from layerwise.studies.greedy import runs as greedy
 
-    from .helpers.config import compose_config
+    from ..helpers.config import compose_config
 
     book = compose_config("experiment=cifar10")
     assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
@@ -464,7 +464,7 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
     from layerwise import report
     from layerwise.studies.greedy.report import greedy_section
 
-    from .helpers.config import ROOT, compose_config
+    from ..helpers.config import ROOT, compose_config
 
     cfg = compose_config(
         "experiment=smoke",

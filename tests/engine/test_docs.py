@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 
-from .helpers.imports import SRC
+from ..helpers.imports import SRC
 
 ENGINE = SRC / "layerwise" / "engine"
 
