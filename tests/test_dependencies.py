@@ -90,6 +90,7 @@ def test_only_the_report_and_the_own_study_are_study_dependencies(stages):
         study = {
             "baseline": "baseline",
             "data": None,
+            "check": None,
             "transfer": "transfer",
             "ensemble": "ensembles",
             "greedy": "greedy",

@@ -68,9 +68,10 @@ def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
 @pytest.mark.parametrize(
     ("override", "stages"),
     [
-        ("transfer.epochs=3", {"transfer", "report"}),
-        ("transfer.source.epochs=3", {"transfer_source", "transfer", "report"}),
-        ("ensembles.snapshot.cycles=2", {"ensemble@snapshot", "report"}),
+        # `check` reads all of params.yaml: it reruns (a second, no outputs that move)
+        ("transfer.epochs=3", {"check", "transfer", "report"}),
+        ("transfer.source.epochs=3", {"check", "transfer_source", "transfer", "report"}),
+        ("ensembles.snapshot.cycles=2", {"check", "ensemble@snapshot", "report"}),
     ],
 )
 def test_a_key_of_one_study_reruns_that_study_and_the_report(smoke_run, override, stages):
@@ -101,7 +102,8 @@ def test_one_baseline_key_reruns_the_baseline_its_greedy_study_and_the_report(sm
     # dvc composes from conf/ with only the overrides given, so the preset is named again
     # (without it every study whose smoke settings differ from the book's would rerun)
     changed = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", "baseline.epochs=3")
-    assert ran_stages(changed.stdout) == {"baseline", "greedy_supervised", "report"}, changed.stdout
+    ran = ran_stages(changed.stdout)
+    assert ran == {"check", "baseline", "greedy_supervised", "report"}, changed.stdout
     report = (smoke_run.repo / "reports/report.md").read_text()
     assert "overrides of that preset: `baseline.epochs=3`" in report
     curves = np.loadtxt(smoke_run.repo / "results/baseline/curves.csv", delimiter=",", skiprows=1)
@@ -119,12 +121,55 @@ def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
     assert {rel: (smoke_run.repo / rel).read_bytes() for rel in kept} == before
 
 
+def outputs(repo) -> dict[str, bytes]:
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for folder in ("data", "results", "reports")
+        for p in sorted((repo / folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            "baseline.n_replicas=0",
+            "baseline.n_replicas = 0 is out of range (allowed: a number >= 1)",
+        ),
+        ("data.name=nosuch", "data.name = 'nosuch' is not a dataset"),
+        ("ensembles.compare.budget=7", "ensembles.compare.budget = 7 is not possible"),
+    ],
+    ids=["range", "unknown-dataset", "cross-field"],
+)
+def test_a_refused_value_stops_at_the_check_stage_and_every_result_stays(
+    smoke_run, override, message
+):
+    """A value the schema refuses (a range, a name, a rule across keys) is refused by the
+    first stage, before DVC deletes any other stage's outputs: every file under data/,
+    results/ and reports/ keeps its bytes, with no `dvc checkout`."""
+    params = smoke_run.repo / "params.yaml"
+    original, before = params.read_bytes(), outputs(smoke_run.repo)
+    try:
+        bad = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", override, check=False)
+        assert bad.returncode != 0
+        assert ran_stages(bad.stdout) == {"check"}, bad.stdout
+        errors = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and message in errors[0], bad.stderr
+        assert "Traceback" not in bad.stdout + bad.stderr
+        assert outputs(smoke_run.repo) == before
+    finally:
+        params.write_bytes(original)  # `dvc exp run` composed the refused params.yaml
+    assert smoke_run.status() == {}
+
+
 def test_the_greedy_studies_are_cached_apart(smoke_run):
     # an unsupervised key leaves the supervised study be (the baseline's epochs go back to
     # the preset's: restored from DVC's run cache, not run again)
     unsupervised = smoke_run.dvc(
         "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"
     )
-    assert ran_stages(unsupervised.stdout) == {"greedy_unsupervised", "report"}, unsupervised.stdout
+    ran = ran_stages(unsupervised.stdout)
+    assert ran == {"check", "greedy_unsupervised", "report"}, unsupervised.stdout
     report = (smoke_run.repo / "reports/report.md").read_text()
     assert "## Greedy layer-wise pretraining" in report

@@ -27,10 +27,10 @@ def test_every_file_a_stage_reads_is_one_of_its_deps(smoke_run):
     assert not missing, f"stages read files they do not depend on: {missing}"
 
 
-def test_the_report_and_data_stages_import_no_tensorflow(smoke_run):
-    """They read and write files and draw figures; neither trains, so neither may pay for
-    importing TensorFlow or Keras."""
-    for stage in ("report", "data"):
+def test_the_report_data_and_check_stages_import_no_tensorflow(smoke_run):
+    """They read and write files, check params and draw figures; none trains, so none may
+    pay for importing TensorFlow or Keras."""
+    for stage in ("report", "data", "check"):
         assert smoke_run.audit[stage].imports == set(), (stage, smoke_run.audit[stage].imports)
 
 
