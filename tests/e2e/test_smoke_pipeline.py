@@ -53,6 +53,22 @@ def test_a_second_repro_runs_nothing(smoke_run):
     assert smoke_run.status() == {}
 
 
+def test_what_a_killed_stage_leaves_is_no_change_and_the_next_stage_removes_it(smoke_run):
+    """Temporary files (a kill between writing and renaming) sit in output folders: DVC
+    ignores them, and the next stage to start deletes them."""
+    left = [
+        smoke_run.repo / "data/.blobs.png.k2j3.tmp",
+        smoke_run.repo / "results/timing/.baseline.json.x8a.tmp",
+        smoke_run.repo / "results/baseline/.model.keras.q1.tmp.keras",
+    ]
+    for path in left:
+        path.write_bytes(b"half-written")
+    assert smoke_run.status() == {}
+    smoke_run.dvc("repro", "-f", "check")  # any stage: a second, and changes nothing
+    assert not any(path.exists() for path in left)
+    assert smoke_run.status() == {}
+
+
 def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
     path = smoke_run.repo / "src/layerwise/studies/transfer/figures.py"
     original = path.read_bytes()

@@ -17,6 +17,24 @@ _UMASK = os.umask(0)  # the only way to read the umask is to set it, then restor
 os.umask(_UMASK)
 
 
+# Every temporary file an output is written through: `.<name>.<random>.tmp`, plus a
+# suffix where a writer insists on one (Keras: `.keras`). .dvcignore lists the same
+# pattern, so a file a killed stage left behind never counts as a change to an output
+# folder, and `remove_stale_temps` deletes them when the next stage starts.
+TEMP_GLOB = ".*.tmp*"
+
+
+def remove_stale_temps(folders=("data", "results", "reports")) -> list[Path]:
+    """Delete the temporary files that killed stages left under `folders`; return them.
+
+    Safe at a stage's start: DVC runs one stage of a workspace at a time, so no other
+    writer can own them."""
+    stale = [p for folder in folders for p in Path(folder).rglob(TEMP_GLOB) if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path):
     """Yield a temporary path beside `path`; rename it onto `path` only on success."""
@@ -65,7 +83,7 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
 def save_keras(model, path: str | Path) -> None:
     """model.save, atomically (Keras wants the file name to end in .keras)."""
     with atomic_path(path) as tmp:
-        keras_tmp = tmp.with_suffix(".keras")
+        keras_tmp = tmp.with_name(tmp.name + ".keras")  # still matches TEMP_GLOB
         try:
             model.save(keras_tmp)
             keras_tmp.replace(tmp)

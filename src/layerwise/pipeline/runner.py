@@ -17,7 +17,7 @@ from importlib import metadata
 from typing import Any
 
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import write_json
+from layerwise.pipeline.io import remove_stale_temps, write_json
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
 VERSIONED = (
@@ -99,6 +99,7 @@ def run_stage(
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         cfg = load(args.params)
+        remove_stale_temps()  # what a killed stage left (io.TEMP_GLOB); no writer owns them
         name = instance(args) if instance else stage  # e.g. ensemble@snapshot
         what = describe(cfg, args) if describe else stage
         print(f"== {name}: {what} (preset: {cfg.preset}{note(cfg)})", flush=True)
