@@ -7,6 +7,7 @@ project's loader (`layerwise.config.load_params`) and header note."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import sys
@@ -14,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from layerwise.pipeline.errors import UserError
@@ -73,6 +75,14 @@ class Progress:
         )
 
 
+def _fingerprint(path: str) -> str | None:
+    """The params file's content hash (None when it cannot be read)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def run_stage(
     stage: str,
     run: Callable[[Any, argparse.Namespace], None],
@@ -98,6 +108,7 @@ def run_stage(
     args = parser.parse_args()
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
+        params_at_start = _fingerprint(args.params)
         cfg = load(args.params)
         remove_stale_temps()  # what a killed stage left (io.TEMP_GLOB); no writer owns them
         name = instance(args) if instance else stage  # e.g. ensemble@snapshot
@@ -106,6 +117,13 @@ def run_stage(
         start = time.monotonic()
         run(cfg, args)
         seconds = time.monotonic() - start
+        if _fingerprint(args.params) != params_at_start:
+            # `dvc exp run` rewrites params.yaml before it finds the repository busy
+            raise UserError(
+                f"{args.params} changed while {name} ran, so its outputs may mix two "
+                "configurations; the stage is not recorded as done: run `dvc repro` again "
+                "once the other run has finished"
+            )
         if record_time:
             write_json(
                 f"results/timing/{name}.json",
