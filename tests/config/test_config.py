@@ -126,6 +126,30 @@ def raw_params():
             lambda p: p["optimizer"].update(learning_rate=0),
             "optimizer.learning_rate = 0.0 is out of range (allowed: a number > 0.0)",
         ),
+        # no float key may be NaN or infinite, whether or not it has a range
+        (
+            lambda p: p["optimizer"].update(learning_rate=float("nan")),
+            "optimizer.learning_rate = nan is not a finite number",
+        ),
+        (
+            lambda p: p["optimizer"].update(learning_rate=float("inf")),
+            "optimizer.learning_rate = inf is not a finite number",
+        ),
+        (
+            lambda p: p["ensembles"]["weighted_average"].update(de_tol=float("-inf")),
+            "ensembles.weighted_average.de_tol = -inf is not a finite number",
+        ),
+        # params.yaml is a composition: a key it lacks is damage, not a request for the
+        # schema's full-size default
+        (
+            lambda p: p["baseline"].pop("n_replicas"),
+            "key 'baseline.n_replicas' is missing (allowed: every key of the schema",
+        ),
+        (
+            lambda p: p["datasets"]["digits"].pop("scale"),
+            "key 'datasets.digits.scale' is missing",
+        ),
+        (lambda p: p.pop("greedy"), "key 'greedy' is missing"),
     ],
 )
 def test_hand_edited_params_fail_with_one_clear_line(edit, message):

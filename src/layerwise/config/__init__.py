@@ -31,6 +31,7 @@ from layerwise.pipeline.schema import (
     ModelConfig,
     OptimizerConfig,
     check_ranges,
+    missing_keys,
     number_field,
     omegaconf_message,
 )
@@ -80,7 +81,18 @@ def register_schema() -> None:
 
 
 def to_config(raw: dict, source: str = "params.yaml") -> Config:
-    """Merge a plain dict into the schema, build the dataclasses and check them."""
+    """Merge a plain dict into the schema, build the dataclasses and check them.
+
+    Every key of the schema must be present: params.yaml is a composition of conf/, so a
+    missing key is a damaged file, not a request for the schema's (full-size) default.
+    """
+    missing = missing_keys(Config, raw)
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise UserError(
+            f"{source}: key '{missing[0]}' is missing{more} (allowed: every key of the "
+            "schema; params.yaml is composed from conf/: run `make params` or `dvc exp run`)"
+        )
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Config), raw)
         cfg = OmegaConf.to_object(merged)

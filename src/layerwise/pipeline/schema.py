@@ -5,6 +5,8 @@ one-line messages for what OmegaConf refuses."""
 from __future__ import annotations
 
 import dataclasses
+import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +96,8 @@ def _describe_range(meta) -> str:
 
 
 def _check_value(key: str, value: Any, meta) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{key} = {value!r} is not a finite number (allowed: a finite number)")
     if meta.get("choices") is not None and value not in meta["choices"]:
         raise UserError(f"{key} = {value!r} is not allowed (allowed: {', '.join(meta['choices'])})")
     low, high = meta.get("low"), meta.get("high")
@@ -124,8 +128,31 @@ def check_ranges(node: Any, prefix: str = "") -> None:
                 _check_value(f"{key}[{i}]", item, item_meta)
         elif dataclasses.is_dataclass(value) or isinstance(value, dict):
             check_ranges(value, key + ".")
-        elif meta:
+        elif meta or isinstance(value, float):  # no float key may be NaN or infinite
             _check_value(key, value, meta)
+
+
+def missing_keys(schema: type, raw: Any, prefix: str = "") -> list[str]:
+    """The schema's keys that `raw` (a plain dict, as read from params.yaml) lacks, as
+    dotted names; the entries of dict-valued sections are checked against their type."""
+    if not isinstance(raw, dict):
+        return []  # a wrong type: OmegaConf names it
+    hints = typing.get_type_hints(schema)
+    missing = []
+    for f in dataclasses.fields(schema):
+        key = prefix + f.name
+        if f.name not in raw:
+            missing.append(key)
+            continue
+        hint, value = hints[f.name], raw[f.name]
+        if dataclasses.is_dataclass(hint):
+            missing += missing_keys(hint, value, key + ".")
+        elif typing.get_origin(hint) is dict and isinstance(value, dict):
+            item = typing.get_args(hint)[1]
+            if dataclasses.is_dataclass(item):
+                for name, entry in value.items():
+                    missing += missing_keys(item, entry, f"{key}.{name}.")
+    return missing
 
 
 TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
