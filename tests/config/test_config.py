@@ -150,6 +150,23 @@ def raw_params():
             "key 'datasets.digits.scale' is missing",
         ),
         (lambda p: p.pop("greedy"), "key 'greedy' is missing"),
+        # a validation split of every row leaves none to train on
+        (
+            lambda p: p["ensembles"]["stacking"].update(validation_fraction=1.0),
+            "ensembles.stacking.validation_fraction = 1.0 is out of range "
+            "(allowed: a number > 0.0 and < 1.0)",
+        ),
+        # seeds: what NumPy and scikit-learn accept (32 bits, not negative)
+        (
+            lambda p: p["datasets"]["blobs"].update(random_state=-1),
+            "datasets.blobs.random_state = -1 is out of range (allowed: a number from 0 to "
+            "4294967295)",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].update(random_state=5_000_000_000),
+            "datasets.blobs.random_state = 5000000000 is out of range",
+        ),
+        (lambda p: p.update(seed=2**32), "seed = 4294967296 is out of range"),
     ],
 )
 def test_hand_edited_params_fail_with_one_clear_line(edit, message):

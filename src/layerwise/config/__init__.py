@@ -26,6 +26,7 @@ from layerwise.config.greedy import GreedyConfig, check_few_labels
 from layerwise.config.transfer import TransferConfig, check_transfer
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
+    SEED_MAX,
     DataConfig,
     DatasetConfig,
     ModelConfig,
@@ -43,7 +44,7 @@ STUDY_CHECKS = (check_few_labels, check_transfer, check_ensembles)
 @dataclass
 class Config:
     preset: str = "book"  # the experiment/ preset this configuration came from
-    seed: int = number_field(0, low=0)
+    seed: int = number_field(0, low=0, high=SEED_MAX)
     data: DataConfig = field(default_factory=DataConfig)
     datasets: dict[str, DatasetConfig] = field(default_factory=dict)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -62,7 +62,7 @@ class WeightedAverageConfig(EnsembleMembersConfig):
     de_maxiter: int = number_field(1000, low=1)
     de_tol: float = number_field(1e-7, low=0.0, low_open=True)
     validation_from: str = choice_field("train", VALIDATION_SOURCES)  # combiner-fitting rows
-    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True)
+    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 @dataclass
@@ -87,7 +87,7 @@ class SnapshotConfig(EnsembleMembersConfig):
     baseline_epochs: int = number_field(200, low=1)
     baseline_learning_rate: float = number_field(0.01, low=0.0, low_open=True)
     validation_from: str = choice_field("train", VALIDATION_SOURCES)  # rows choosing the size
-    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True)
+    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 @dataclass
@@ -97,7 +97,7 @@ class StackingConfig(EnsembleMembersConfig):
     head_units: int = number_field(10, low=1)  # integrated network: Dense(h, relu) head
     head_epochs: int = number_field(300, low=1)
     validation_from: str = choice_field("train", VALIDATION_SOURCES)
-    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True)
+    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 @dataclass
@@ -118,7 +118,7 @@ class EnsembleCompareConfig(EnsembleNetworkConfig):
     repeats: int = number_field(10, low=2)
     budget: int = number_field(1000, low=2)  # member-epochs every method spends
     n_members: int = number_field(5, low=2)  # members; also snapshot cycles
-    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True)
+    validation_fraction: float = number_field(0.2, low=0.0, high=1.0, low_open=True, high_open=True)
     grid_step: float = number_field(0.1, low=0.0, high=1.0, low_open=True)  # weighted average
     meta_learner: str = choice_field("logistic", META_LEARNERS)
     head_units: int = number_field(10, low=1)  # integrated stacking network's head

@@ -16,9 +16,11 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationE
 from layerwise.pipeline.errors import UserError
 
 
-def number_field(default, *, low=None, high=None, low_open=False):
-    """A numeric field with an allowed range, checked by `check_ranges`."""
-    return field(default=default, metadata={"low": low, "high": high, "low_open": low_open})
+def number_field(default, *, low=None, high=None, low_open=False, high_open=False):
+    """A numeric field with an allowed range (bounds included unless `*_open`), checked
+    by `check_ranges`."""
+    bounds = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
+    return field(default=default, metadata=bounds)
 
 
 def choice_field(default, choices):
@@ -37,6 +39,7 @@ def list_field(default, *, low=None, choices=None, nonempty=True, unique=False):
     )
 
 
+SEED_MAX = 2**32 - 1  # the largest seed NumPy and scikit-learn accept
 DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10")
 
 SCALINGS = ("none", "standard", "unit")
@@ -51,7 +54,8 @@ class DatasetConfig:
     n_train: int = number_field(
         500, low=1
     )  # blobs: the first n_train rows train; others: train rows
-    random_state: int = 2  # blobs: make_blobs seed; digits: split seed
+    # blobs: make_blobs seed; digits: split seed (NumPy and scikit-learn take 32 bits)
+    random_state: int = number_field(2, low=0, high=SEED_MAX)
     cluster_std: float = number_field(2.0, low=0.0, low_open=True)
     scale: str = choice_field("none", SCALINGS)  # statistics from the training split only
     source: str = ""  # cifar10: a folder in CIFAR-10's python format; empty: keras downloads it
@@ -88,11 +92,15 @@ class OptimizerConfig:
 
 def _describe_range(meta) -> str:
     low, high = meta.get("low"), meta.get("high")
-    if low is not None and high is not None:
+    low_open, high_open = meta.get("low_open"), meta.get("high_open")
+    if low is not None and high is not None and not (low_open or high_open):
         return f"a number from {low} to {high}"
+    bounds = []
     if low is not None:
-        return f"a number > {low}" if meta.get("low_open") else f"a number >= {low}"
-    return f"a number <= {high}"
+        bounds.append(f"> {low}" if low_open else f">= {low}")
+    if high is not None:
+        bounds.append(f"< {high}" if high_open else f"<= {high}")
+    return "a number " + " and ".join(bounds)
 
 
 def _check_value(key: str, value: Any, meta) -> None:
@@ -103,7 +111,7 @@ def _check_value(key: str, value: Any, meta) -> None:
     low, high = meta.get("low"), meta.get("high")
     if low is not None and (value < low or (meta.get("low_open") and value == low)):
         raise UserError(f"{key} = {value!r} is out of range (allowed: {_describe_range(meta)})")
-    if high is not None and value > high:
+    if high is not None and (value > high or (meta.get("high_open") and value == high)):
         raise UserError(f"{key} = {value!r} is out of range (allowed: {_describe_range(meta)})")
 
 
