@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers.commands import ROOT, covered
 from .helpers.imports import (
-    ROOT,
     SRC,
     closure,
     imports_of,
@@ -45,11 +45,6 @@ def stages():
         return [(s.addressing, s.cmd, [d.def_path for d in s.deps]) for s in repo.index.stages]
 
 
-def covered(path: Path, deps: list[str]) -> bool:
-    rel = path.relative_to(ROOT).as_posix()
-    return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
-
-
 def script_of(cmd: str) -> Path:
     return ROOT / cmd.split()[1]
 
@@ -59,7 +54,8 @@ def test_every_stage_depends_on_every_file_it_runs(stages):
     for name, cmd, deps in stages:
         script = script_of(cmd)
         files = {script} | closure(script)
-        lost = sorted(p.relative_to(ROOT).as_posix() for p in files if not covered(p, deps))
+        rels = (p.relative_to(ROOT).as_posix() for p in files)
+        lost = sorted(rel for rel in rels if not covered(rel, deps))
         if lost:
             missing[name] = lost
     assert not missing, f"stages run files they do not depend on: {missing}"

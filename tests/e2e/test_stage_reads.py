@@ -1,13 +1,9 @@
 """What the stages of the shared smoke run opened and imported, as the audit hook
 (tests/helpers/audit/sitecustomize.py) recorded it, against the stage graph."""
 
+from ..helpers.commands import covered
 from ..helpers.config import compose_config
 from ..helpers.stage_reads import data_files_read
-
-
-def covered(rel: str, deps: list[str]) -> bool:
-    """A dep names the file itself or a directory above it."""
-    return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
 
 
 def test_every_stage_process_was_audited(smoke_run):

@@ -59,6 +59,12 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
+def covered(rel: str, deps: list[str]) -> bool:
+    """A DVC dependency list covers `rel` (a path relative to the repository): a dep names
+    the file itself or a directory above it."""
+    return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
+
+
 def ran_stages(output: str) -> set[str]:
     """Stages `dvc repro` / `dvc exp run` ran (not those restored from the run cache)."""
     return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}

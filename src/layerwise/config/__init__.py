@@ -1,11 +1,13 @@
 """The whole configuration: one typed schema for Hydra's composition and for params.yaml.
 
 The schema is assembled here from the shared sections (`pipeline.schema`) and each study's
-own section (`studies/<study>/config.py`). `hydra_plugins/layerwise/` registers `Config` in
-Hydra's ConfigStore, so `dvc exp run -S baseline.epochs=abc` fails while composing. Stages
-load params.yaml through `load_params`, which merges it into the same schema and then checks
-the ranges and choices declared on each field and every study's cross-field rules, so a
-hand edit fails with one line naming the key and what is allowed.
+own section (`config/<study>.py`): every stage checks all of params.yaml, so the whole
+schema is a dependency of every stage and lives in this one package.
+`hydra_plugins/layerwise/` registers `Config` in Hydra's ConfigStore, so
+`dvc exp run -S baseline.epochs=abc` fails while composing. Stages load params.yaml
+through `load_params`, which merges it into the same schema and then checks the ranges
+and choices declared on each field and every study's cross-field rules, so a hand edit
+fails with one line naming the key and what is allowed.
 """
 
 from __future__ import annotations
@@ -129,8 +131,7 @@ def schema_sources() -> list[Path]:
     while todo:
         cls = todo.pop()
         found.add(Path(inspect.getsourcefile(cls)))
-        for f in dataclasses.fields(cls):
-            hint = typing.get_type_hints(cls)[f.name]
+        for hint in typing.get_type_hints(cls).values():
             for arg in (hint, *typing.get_args(hint)):
                 if dataclasses.is_dataclass(arg):
                     todo.append(arg)

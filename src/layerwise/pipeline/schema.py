@@ -41,7 +41,6 @@ def list_field(default, *, low=None, choices=None, nonempty=True, unique=False):
 
 SEED_MAX = 2**32 - 1  # the largest seed NumPy and scikit-learn accept
 DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10")
-
 SCALINGS = ("none", "standard", "unit")
 
 
@@ -51,9 +50,8 @@ class DatasetConfig:
 
     kind: str = choice_field("blobs", DATASET_KINDS)
     n_samples: int = number_field(1000, low=3)  # blobs: rows generated; others: rows used at most
-    n_train: int = number_field(
-        500, low=1
-    )  # blobs: the first n_train rows train; others: train rows
+    # blobs: the first n_train rows train; others: the training rows
+    n_train: int = number_field(500, low=1)
     # blobs: make_blobs seed; digits: split seed (NumPy and scikit-learn take 32 bits)
     random_state: int = number_field(2, low=0, high=SEED_MAX)
     cluster_std: float = number_field(2.0, low=0.0, low_open=True)
@@ -69,7 +67,6 @@ class DataConfig:
 
 
 ACTIVATION_CHOICES = ("relu", "sigmoid", "tanh", "linear")
-
 INITIALIZER_CHOICES = ("he_uniform", "glorot_uniform")
 
 
