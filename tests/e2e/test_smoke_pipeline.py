@@ -44,6 +44,16 @@ def test_the_baseline_metrics(smoke_run):
     assert metrics["n_replicas"] == 3 and 0 < metrics["test_accuracy"]["mean"] <= 1
 
 
+def test_python_json_tool_reads_every_metrics_file_diverged_runs_included(smoke_run):
+    files = sorted((smoke_run.repo / "results").rglob("*.json"))
+    assert len(files) > 15
+    for path in files:
+        smoke_run.python("-m", "json.tool", str(path))  # fails on NaN, Infinity, truncation
+    # the smoke preset's autoencoders include one that diverges: its count is in the JSON
+    unsupervised = (smoke_run.repo / "results/greedy_unsupervised/metrics.json").read_text()
+    assert '"diverged": 1' in unsupervised
+
+
 # -- what an edit would rerun (dvc status; every edit is put back) -------------------------
 
 

@@ -1,11 +1,14 @@
 """Outputs are written through temporary files that a kill can leave behind but nothing
-mistakes for an output: one name pattern, ignored by DVC, cleaned by the next stage."""
+mistakes for an output: one name pattern, ignored by DVC, cleaned by the next stage; and
+metrics files that are strict JSON."""
 
 from __future__ import annotations
 
 import fnmatch
+import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from layerwise.pipeline import io
@@ -52,3 +55,17 @@ def test_stale_temporary_files_are_removed_and_nothing_else(tmp_path, monkeypatc
         path.write_text("x")
     assert sorted(io.remove_stale_temps()) == sorted(stale)
     assert all(not p.exists() for p in stale) and all(p.exists() for p in kept)
+
+
+def test_metrics_json_is_strict_json_with_null_for_nan(tmp_path):
+    path = tmp_path / "metrics.json"
+    io.write_json(path, {"a": float("nan"), "b": np.float32("inf"), "c": [0.1234567]})
+    assert json.loads(path.read_text(), parse_constant=_refuse) == {
+        "a": None,
+        "b": None,
+        "c": [0.123457],
+    }
+
+
+def _refuse(name):
+    raise AssertionError(f"{name} is not JSON")

@@ -1,6 +1,7 @@
 """Summaries over repeats."""
 
 import numpy as np
+import pytest
 from scipy import stats
 
 from layerwise.pipeline.stats import band, summarize, within_range
@@ -30,3 +31,20 @@ def test_band_per_epoch_and_range_flag():
     assert within_range(0.8, summarize([0.7, 0.9])) and not within_range(
         0.95, summarize([0.7, 0.9])
     )
+
+
+def test_diverged_repeats_are_left_out_and_counted():
+    s = summarize([0.1, np.nan, 0.3, np.inf])
+    assert s["n"] == 2 and s["diverged"] == 2 and s["mean"] == pytest.approx(0.2)
+    assert s["ci_low"] < 0.2 < s["ci_high"] and (s["min"], s["max"]) == (0.1, 0.3)
+    assert "diverged" not in summarize([0.1, 0.3])
+    none = summarize([np.nan, np.nan])
+    assert none["n"] == 0 and none["diverged"] == 2 and np.isnan(none["mean"])
+
+
+def test_a_band_over_diverged_replicas_uses_the_others():
+    curves = np.array([[0.2, 0.4, np.nan], [0.5, 0.5, np.nan]])
+    b = band(curves)
+    np.testing.assert_allclose(b["mean"], [0.3, 0.5])
+    assert b["low"][0] < 0.3 < b["high"][0] and b["low"][1] == b["high"][1] == 0.5
+    assert np.isnan(band(np.array([[np.nan, np.inf]]))["mean"][0])

@@ -105,7 +105,10 @@ def per_replica_loss(params, x, y, activations, loss: str, weights=None) -> tf.T
 
 def scores(params, x, y, activations, loss: str) -> tuple[tf.Tensor, tf.Tensor]:
     """Per-replica (loss, score), each [R]: score is the accuracy (argmax of the output
-    against argmax of y), or the loss itself for mse. One forward pass serves both."""
+    against argmax of y), or the loss itself for mse. One forward pass serves both.
+
+    A replica whose loss is not finite has diverged: its outputs are NaN and their argmax
+    means nothing, so its accuracy is NaN too (never the share of class 0 it would read)."""
     last = forward(params, x, activations, final_activation=False)
     loss_values = loss_of(last, y, activations[-1], loss)
     if loss != "categorical_crossentropy":
@@ -113,7 +116,10 @@ def scores(params, x, y, activations, loss: str) -> tuple[tf.Tensor, tf.Tensor]:
     out = activate(last, activations[-1])
     labels = tf.broadcast_to(tf.argmax(y, axis=-1), tf.shape(out)[:-1])
     hits = tf.equal(tf.argmax(out, axis=-1), labels)
-    return loss_values, tf.reduce_mean(tf.cast(hits, tf.float32), axis=-1)
+    accuracy = tf.reduce_mean(tf.cast(hits, tf.float32), axis=-1)
+    return loss_values, tf.where(
+        tf.math.is_finite(loss_values), accuracy, tf.constant(float("nan"), accuracy.dtype)
+    )
 
 
 def rows_of(t: tf.Tensor, rows: slice) -> tf.Tensor:

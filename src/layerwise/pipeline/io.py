@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -60,19 +63,76 @@ def _plain(value):
     if isinstance(value, np.ndarray):
         return _plain(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        item = value.item()  # numpy scalars keep their full precision, as they always have
+        return None if isinstance(item, float) and not math.isfinite(item) else item
     if isinstance(value, float):
-        return round(value, 6)
+        # NaN and inf are not JSON: a statistic of nothing (every repeat diverged) is null
+        return round(value, 6) if math.isfinite(value) else None
     return value
 
 
 def write_json(path: str | Path, data) -> None:
+    """Strict JSON (what `dvc exp show` and `python -m json.tool` read): numpy values
+    become numbers, floats are rounded to 6 decimals, NaN and inf become null."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_plain(data), indent=2) + "\n")
+        tmp.write_text(json.dumps(_plain(data), indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path: str | Path):
-    return json.loads(Path(path).read_text())
+    """A results file written by `write_json`, as Python values; the null statistics of a
+    summary over repeats (one whose every repeat diverged) come back as NaN, so that
+    arithmetic on them gives NaN rather than a TypeError. A missing or damaged file is one
+    clear UserError naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError as err:
+        raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(
+            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
+        ) from err
+    try:
+        return _nan_summaries(json.loads(text))
+    except json.JSONDecodeError as err:
+        raise UserError(
+            f"{path}: not valid JSON (line {err.lineno}, column {err.colno})"
+            + _RESTORE.format(path)
+        ) from err
+
+
+_RESTORE = "; restore it with `dvc checkout {0}` (or rerun its stage: `dvc repro -f <stage>`)"
+
+
+def _nan_summaries(node):
+    if isinstance(node, dict):
+        if "mean" in node and "ci_low" in node:  # a summary over repeats (pipeline.stats)
+            return {k: float("nan") if v is None else v for k, v in node.items()}
+        return {k: _nan_summaries(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_nan_summaries(v) for v in node]
+    return node
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """A table written by `write_csv`. A missing, truncated or damaged file is one clear
+    UserError naming it (a cut-off last line would otherwise read as a row of NaN)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError as err:
+        raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(
+            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
+        ) from err
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or not text.endswith("\n") or any(len(r) != len(rows[0]) for r in rows):
+        raise UserError(
+            f"{path}: truncated or damaged CSV (every row must end with a newline and have "
+            f"the header's {len(rows[0]) if rows else 0} fields){_RESTORE.format(path)}"
+        )
+    return pd.read_csv(io.StringIO(text))
 
 
 def write_csv(path: str | Path, frame: pd.DataFrame) -> None:

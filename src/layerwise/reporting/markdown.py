@@ -3,6 +3,7 @@ context a section is written from."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,24 +26,73 @@ class ReportContext:
         return self.figures / name, f"figures/{name}"
 
 
-def fmt(x: float, digits: int = 3) -> str:
+def fmt(x: float | None, digits: int = 3) -> str:
+    """A number to `digits` decimals; '–' for a statistic of nothing (None, NaN)."""
+    if x is None or not math.isfinite(x):
+        return "–"
     return f"{x:.{digits}f}"
 
 
+def signed(x: float | None, digits: int = 3) -> str:
+    """A difference with its sign ('+0.012'); '–' where either side had no number."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    return f"{x:+.{digits}f}"
+
+
 def ci(summary: dict) -> str:
+    if not summary.get("n", 1):
+        return "–"
     return f"{fmt(summary['ci_low'])}–{fmt(summary['ci_high'])}"
+
+
+def diverged_count(summary: dict) -> str:
+    """' (2 of 30 diverged)' for a summary that left diverged repeats out, else ''."""
+    k = summary.get("diverged", 0)
+    return f" ({k} of {k + summary['n']} diverged)" if k else ""
+
+
+def diverged_note(metrics, what: str = "repeats") -> str:
+    """A sentence on the repeats that diverged anywhere in a stage's metrics ('' if none).
+
+    Every summary (`pipeline.stats.summarize`) leaves out the repeats whose loss went to
+    inf/NaN and counts them as `diverged`; this says so once per section, with the worst
+    count, so that a table of means over the others is read for what it is."""
+    found = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            if "mean" in node and "ci_low" in node:  # a summary (some tables omit its n)
+                if node.get("diverged"):
+                    k = node["diverged"]
+                    found.append((k, k + node["n"] if "n" in node else None, path))
+                return
+            for key, value in node.items():
+                walk(value, (*path, str(key)))
+
+    walk(metrics, ())
+    if not found:
+        return ""
+    worst, total, where = max(found, key=lambda f: (f[0] / f[1]) if f[1] else f[0])
+    of = "" if total is None else f" of {total}" + (" (every one)" if worst == total else "")
+    return (
+        f"**Diverged runs:** in {len(found)} of this section's summaries some {what} "
+        f"diverged (loss inf/NaN): up to {worst}{of}, at "
+        f"{' / '.join(where) or 'the top level'}. They are left out of the means, "
+        "intervals and ranges, which describe the others; a summary with none left shows –."
+    )
 
 
 def summary_row(label: str, summary: dict, reference: float | None) -> dict:
     """One table row: our distribution over repeats beside the published number."""
     row = {
-        "": label,
+        "": label + diverged_count(summary),
         "mean ± std": f"{fmt(summary['mean'])} ± {fmt(summary['std'])}",
         "95% CI": ci(summary),
-        "min–max": f"{fmt(summary['min'])}–{fmt(summary['max'])}",
+        "min–max": f"{fmt(summary['min'])}–{fmt(summary['max'])}" if summary.get("n", 1) else "–",
         "published": "–" if reference is None else fmt(reference),
     }
-    if reference is None:
+    if reference is None or not summary.get("n", 1):
         row["published within our range?"] = "–"
     else:
         row["published within our range?"] = "yes" if within_range(reference, summary) else "**no**"

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from layerwise.pipeline.io import read_json
+from layerwise.pipeline.io import read_csv, read_json
 from layerwise.pipeline.stats import within_range
 from layerwise.reporting import figures
-from layerwise.reporting.markdown import ReportContext, ci, fmt, image, summary_row, table
+from layerwise.reporting.markdown import (
+    ReportContext,
+    ci,
+    diverged_note,
+    fmt,
+    image,
+    summary_row,
+    table,
+)
 from layerwise.studies.baseline import published
 
 
 def baseline_section(ctx: ReportContext) -> str:
     out = ctx.results / "baseline"
     metrics = read_json(out / "metrics.json")
-    curves = pd.read_csv(out / "curves.csv")
+    curves = read_csv(out / "curves.csv")
     cfg = ctx.cfg
     book_data = cfg.data.name == "blobs"
     refs = published.BASELINE if book_data else {}
@@ -29,11 +35,39 @@ def baseline_section(ctx: ReportContext) -> str:
         summary_row("train accuracy", metrics["train_accuracy"], refs.get("train_accuracy")),
         summary_row("test accuracy", metrics["test_accuracy"], refs.get("test_accuracy")),
     ]
+    test = metrics["test_accuracy"]
+    hidden = "-".join(map(str, cfg.model.hidden_units))
+    text = (
+        _paragraph(metrics, refs)
+        if test["n"]
+        else [
+            f"Every one of the {metrics['n_replicas']} replicas diverged (training loss inf/NaN): "
+            "there is no accuracy to report. Lower the learning rate."
+        ]
+    )
+    note = diverged_note(metrics, "replicas")
+    return "\n\n".join(
+        [
+            "## Baseline",
+            "*How well does the reference's small MLP "
+            f"({hidden} hidden units, {cfg.model.activation}, {cfg.optimizer.name} "
+            f"at learning rate "
+            f"{cfg.optimizer.learning_rate}, {cfg.baseline.epochs} epochs) learn this problem, "
+            "and how much does that vary from one initialisation to the next?*",
+            table(rows),
+            image(link, "baseline learning curves"),
+            " ".join(text),
+            *([note] if note else []),
+        ]
+    )
+
+
+def _paragraph(metrics: dict, refs: dict) -> list[str]:
+    """What the numbers say (over the replicas that did not diverge)."""
     test, train = metrics["test_accuracy"], metrics["train_accuracy"]
     gap = train["mean"] - test["mean"]
-    hidden = "-".join(map(str, cfg.model.hidden_units))
     text = [
-        f"Over {metrics['n_replicas']} independently initialised replicas the baseline "
+        f"Over {test['n']} independently initialised replicas the baseline "
         f"reaches a mean test accuracy of {fmt(test['mean'])} (std {fmt(test['std'])}, "
         f"95% CI {ci(test)}, range {fmt(test['min'])}–{fmt(test['max'])}); "
         f"train accuracy is {fmt(train['mean'])}.",
@@ -57,16 +91,4 @@ def baseline_section(ctx: ReportContext) -> str:
             )
     if not refs:
         text.append("The references publish no number for this dataset.")
-    return "\n\n".join(
-        [
-            "## Baseline",
-            "*How well does the reference's small MLP "
-            f"({hidden} hidden units, {cfg.model.activation}, {cfg.optimizer.name} "
-            f"at learning rate "
-            f"{cfg.optimizer.learning_rate}, {cfg.baseline.epochs} epochs) learn this problem, "
-            "and how much does that vary from one initialisation to the next?*",
-            table(rows),
-            image(link, "baseline learning curves"),
-            " ".join(text),
-        ]
-    )
+    return text

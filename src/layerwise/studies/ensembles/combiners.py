@@ -28,8 +28,12 @@ EPS = 1e-7  # probabilities are clipped here before the log, as Keras does
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Fraction of rows whose argmax matches the label; probs [..., N, C] -> [...]."""
-    return (np.argmax(probs, axis=-1) == labels).mean(axis=-1)
+    """Fraction of rows whose argmax matches the label; probs [..., N, C] -> [...].
+
+    NaN where the probabilities are not all finite (a diverged member, or an ensemble
+    holding one): an argmax over NaN would read as a guess of class 0."""
+    hits = (np.argmax(probs, axis=-1) == labels).mean(axis=-1)
+    return np.where(np.isfinite(probs).all(axis=(-2, -1)), hits, np.nan)
 
 
 def nll(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -56,7 +60,8 @@ def disagreement(probs: np.ndarray) -> np.ndarray:
     votes = np.argmax(probs, axis=-1)  # [..., M, N]
     counts = np.stack([(votes == c).sum(axis=-2) for c in range(n_classes)], axis=-1)
     agreeing = (counts * (counts - 1)).sum(axis=-1)  # ordered pairs, per row
-    return 1.0 - (agreeing / (n_members * (n_members - 1))).mean(axis=-1)
+    pairs = 1.0 - (agreeing / (n_members * (n_members - 1))).mean(axis=-1)
+    return np.where(np.isfinite(probs).all(axis=(-3, -2, -1)), pairs, np.nan)  # as accuracy
 
 
 # -- averaging --------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from layerwise.config.ensembles import ENSEMBLE_METHODS
-from layerwise.pipeline.io import read_json
+from layerwise.pipeline.io import read_csv, read_json
 from layerwise.pipeline.stats import summarize
-from layerwise.reporting.markdown import ReportContext, ci, fmt, image, table
+from layerwise.reporting.markdown import ReportContext, ci, diverged_note, fmt, image, signed, table
 from layerwise.studies.ensembles import figures as plots
 from layerwise.studies.ensembles import published
 
@@ -46,7 +46,7 @@ def _overlap(a: dict, b: dict) -> bool:
 
 def _load(ctx: ReportContext, method: str):
     out = ctx.results / "ensembles" / method
-    return read_json(out / "summary.json"), pd.read_csv(out / "members.csv")
+    return read_json(out / "summary.json"), read_csv(out / "members.csv")
 
 
 def book_methods(ctx: ReportContext) -> set[str]:
@@ -107,7 +107,7 @@ def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
     return (
         f"**{TITLES[method]}**: its best honest combination, {best['label']}, reaches "
         f"{fmt(acc['mean'])} (95% CI {fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}) against "
-        f"{fmt(singles['mean'])} for an average single member ({diff:+.3f}; the CIs "
+        f"{fmt(singles['mean'])} for an average single member ({signed(diff)}; the CIs "
         f"{overlap}) for {best['member_epochs']} member-epochs of training."
     )
 
@@ -126,8 +126,8 @@ def cost_sentence(results: dict) -> str:
     per_k, gain, method, arm = max(gains, key=lambda g: g[0])
     return (
         f"Per unit of training, the best buy is {TITLES[method].lower()} / {arm['label']}: "
-        f"{gain:+.3f} over an average member for {arm['member_epochs']} member-epochs "
-        f"({per_k:+.4f} per 1,000)."
+        f"{signed(gain)} over an average member for {arm['member_epochs']} member-epochs "
+        f"({signed(per_k, 4)} per 1,000)."
     )
 
 
@@ -166,7 +166,7 @@ def optimism_sentences(results: dict) -> list[str]:
                 continue
             honest = arms[key[: -len("_test")] + "_validation"]
             gap = arm["test_accuracy"]["mean"] - honest["test_accuracy"]["mean"]
-            out.append(f"{TITLES[method].lower()} / {honest['label']}: {gap:+.3f}")
+            out.append(f"{TITLES[method].lower()} / {honest['label']}: {signed(gap)}")
     if not out:
         return []
     return [
@@ -185,7 +185,7 @@ def resampling_table(metrics: dict) -> str:
                 "scheme": scheme.replace("_", " "),
                 "estimated (held-out parts)": f"{fmt(estimate['mean'])} ± {fmt(estimate['std'])}",
                 f"ensemble on holdout ({metrics['holdout_rows']} rows)": fmt(holdout["mean"]),
-                "estimate − holdout": f"{estimate['mean'] - holdout['mean']:+.3f}",
+                "estimate − holdout": f"{signed(estimate['mean'] - holdout['mean'])}",
                 "published estimate": _published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
                 "published holdout": _published_text(published.ENSEMBLES["resampling"].get(scheme)),
             }
@@ -236,7 +236,7 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
 
     text = [
         f"With the same {B} member-epochs, the most accurate ensemble is {name(best)}: "
-        f"{fmt(_mean(best))} ({ci(best['test_accuracy'])}), {_mean(best) - _mean(single):+.3f} "
+        f"{fmt(_mean(best))} ({ci(best['test_accuracy'])}), {signed(_mean(best) - _mean(single))} "
         f"against one model trained for all {B} epochs ({fmt(_mean(single))}, {ci(s_acc)}); "
         f"the CIs {'overlap' if _overlap(best['test_accuracy'], s_acc) else 'do not overlap'}."
     ]
@@ -245,9 +245,10 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
         f"Every row but the {E}-epoch member spends {B} member-epochs, so accuracy per "
         "member-epoch ranks the methods as accuracy does. Over one member trained for "
         f"{E} epochs ({fmt(_mean(member))}), the other {B - E} member-epochs buy "
-        f"{gain[id(best)]:+.3f} as {name(best)} ({gain[id(best)] * 1000 / (B - E):+.4f} per "
-        f"1,000 member-epochs), {gain[id(single)]:+.3f} spent on training one model longer, "
-        f"and {gain[id(worst)]:+.3f} as {name(worst)}, the least."
+        f"{signed(gain[id(best)])} as {name(best)} "
+        f"({signed(gain[id(best)] * 1000 / (B - E), 4)} per "
+        f"1,000 member-epochs), {signed(gain[id(single)])} spent on training one model longer, "
+        f"and {signed(gain[id(worst)])} as {name(worst)}, the least."
         + (f" ({name(best)} also trains {best['note'].lstrip('+ ')}.)" if best["note"] else "")
     )
     places = {"above": [], "overlapping": [], "below": []}
@@ -273,8 +274,8 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
         if key in by_key:
             diff = summarize(by_key[key] - by_key["single_model"])
             paired.append(
-                f"{name(arms[key])} {diff['mean']:+.4f} "
-                f"(95% CI {diff['ci_low']:+.4f} to {diff['ci_high']:+.4f})"
+                f"{name(arms[key])} {signed(diff['mean'], 4)} "
+                f"(95% CI {signed(diff['ci_low'], 4)} to {signed(diff['ci_high'], 4)})"
             )
     if paired:
         text.append(
@@ -291,7 +292,7 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
             f"while their members train on the other "
             f"{summary['training_rows'] - summary['validation_rows']}: "
             + "; ".join(
-                f"{name(a)} {fmt(_mean(a))} ({_mean(a) - _mean(plain):+.3f})" for a in fitted
+                f"{name(a)} {fmt(_mean(a))} ({signed(_mean(a) - _mean(plain))})" for a in fitted
             )
             + f", against {name(plain)} on every row at {fmt(_mean(plain))}."
         )
@@ -302,7 +303,7 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
             f"Choosing the snapshot ensemble's size on validation (sizes {min(sizes)} to "
             f"{max(sizes)}, mean {sum(sizes) / len(sizes):.1f} of {summary['n_members']}) "
             f"gives {fmt(_mean(chosen))} against {fmt(_mean(every))} for all snapshots "
-            f"({_mean(chosen) - _mean(every):+.3f})."
+            f"({signed(_mean(chosen) - _mean(every))})."
         )
     diverse = sorted(ensembles.values(), key=lambda a: _mean(a, "diversity"), reverse=True)
     most = diverse[0]
@@ -326,10 +327,10 @@ def compare_part(ctx: ReportContext) -> list[str]:
     if not (out / "summary.json").is_file():
         return []
     summary = read_json(out / "summary.json")
-    repeats = pd.read_csv(out / "repeats.csv")
+    repeats = read_csv(out / "repeats.csv")
     path, link = ctx.figure("ensemble_compare.png")
     plots.method_dots(
-        pd.read_csv(out / "table.csv"),
+        read_csv(out / "table.csv"),
         repeats,
         "single_model",
         f"{summary['budget']} member-epochs per method ({summary['dataset']}, "
@@ -357,6 +358,9 @@ def compare_part(ctx: ReportContext) -> list[str]:
         image(link, "every method at one budget"),
         compare_text(summary, repeats),
     ]
+    note = diverged_note(summary)
+    if note:
+        parts.append(note)
     timing = ctx.results / "timing" / "ensemble_compare.json"
     if timing.is_file():
         parts.append(f"The comparison's last run took {read_json(timing)['wall_seconds']:.0f} s.")
@@ -397,7 +401,11 @@ def methods_part(ctx: ReportContext) -> list[str]:
         table(rows),
     ]
     honest = [
-        r for r in rows if "optimistic" not in r["combiner fitted on"] and r["members"] != "1"
+        r
+        for r in rows
+        if "optimistic" not in r["combiner fitted on"]
+        and r["members"] != "1"
+        and not r["test accuracy"].startswith("–")  # every repeat diverged
     ]
     flagged = [r for r in rows if r["published within our range?"] == "**no**"]
     text = []
@@ -410,6 +418,10 @@ def methods_part(ctx: ReportContext) -> list[str]:
             "are not directly comparable."
         )
     text += [method_sentence(m, metrics, members) for m, (metrics, members) in results.items()]
+    for m, (metrics, _members) in results.items():
+        note = diverged_note(metrics)
+        if note:
+            text.append(f"{TITLES[m]}: {note}")
     text.append(cost_sentence(results))
     text.append(spread_sentence(results, book))
     text += optimism_sentences(results)
@@ -438,7 +450,7 @@ def methods_part(ctx: ReportContext) -> list[str]:
         parts.append(image(link, f"{TITLES[method]} size sweep"))
     if "snapshot" in results:
         metrics = results["snapshot"][0]
-        schedule = pd.read_csv(ctx.results / "ensembles" / "snapshot" / "schedule.csv")
+        schedule = read_csv(ctx.results / "ensembles" / "snapshot" / "schedule.csv")
         path, link = ctx.figure("ensemble_snapshot_schedule.png")
         plots.lr_schedule(
             schedule,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from layerwise.pipeline.io import read_json
-from layerwise.pipeline.stats import finite_summary, summarize, within_range
+from layerwise.pipeline.io import read_csv, read_json
+from layerwise.pipeline.stats import summarize, within_range
 from layerwise.reporting import markdown as rp
 from layerwise.studies.greedy import figures as plots
 from layerwise.studies.greedy import published
@@ -19,13 +19,20 @@ from layerwise.studies.greedy.labels import (
 )
 
 SCORES = ("train_accuracy", "test_accuracy", "train_mse", "test_mse")
+GREEDY_STAGES = (
+    "greedy_supervised",
+    "greedy_unsupervised",
+    "greedy_activations",
+    "greedy_depth",
+    "greedy_few_labels",
+)
 
 
 def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]:
     """{depth: {score: summary over replicas}} for one method."""
     out = {}
     for depth, group in replicas[replicas["method"] == method].groupby("depth"):
-        out[int(depth)] = {c: finite_summary(group[c]) for c in SCORES if c in group}
+        out[int(depth)] = {c: summarize(group[c]) for c in SCORES if c in group}
         if "diverged" in group:
             out[int(depth)]["diverged"] = int(group["diverged"].sum())
     return out
@@ -73,8 +80,8 @@ def _published_outside(refs: dict, ours: dict[int, dict], score: str) -> list[in
 
 def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     out = ctx.results / "greedy_supervised"
-    replicas = pd.read_csv(out / "replicas.csv")
-    depths = pd.read_csv(out / "depths.csv")
+    replicas = read_csv(out / "replicas.csv")
+    depths = read_csv(out / "depths.csv")
     greedy, control = summaries(replicas, GREEDY), summaries(replicas, CONTROL)
     tuned = summaries(replicas, FINE_TUNED)
     refs = published.GREEDY_SUPERVISED if book_data else {}
@@ -136,7 +143,8 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     change = test[last]["mean"] - test[first]["mean"]
     text = [
         f"Greedy addition moves mean test accuracy from {rp.fmt(test[first]['mean'])} at depth "
-        f"{first} to {rp.fmt(test[last]['mean'])} at depth {last} ({change:+.3f}); the best mean "
+        f"{first} to {rp.fmt(test[last]['mean'])} at depth {last} ({rp.signed(change)}); "
+        "the best mean "
         f"is {rp.fmt(test[best]['mean'])} at depth {best}. "
         + (
             "The final depth's 95% CI does not overlap the baseline's: the change is larger "
@@ -158,7 +166,7 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
             f"beyond the CIs {_at_depths(higher)}, lower {_at_depths(lower)}, and "
             f"indistinguishable at the remaining {len(verdicts) - len(higher) - len(lower)} of "
             f"{len(verdicts)} depths. The largest gap "
-            f"is {gaps[widest]:+.3f} at depth {widest} (greedy minus control; control "
+            f"is {rp.signed(gaps[widest])} at depth {widest} (greedy minus control; control "
             f"{rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
             f"{rp.fmt(control[widest]['test_accuracy']['std'])})."
         )
@@ -169,7 +177,7 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
         text.append(
             f"Fine-tuning all {d} layers for {g.fine_tune_epochs} epochs at learning rate "
             f"{g.fine_tune_learning_rate} changes the final test accuracy by "
-            f"{t['mean'] - test[d]['mean']:+.3f} "
+            f"{rp.signed(t['mean'] - test[d]['mean'])} "
             f"({rp.fmt(test[d]['mean'])} -> {rp.fmt(t['mean'])}); "
             + (
                 "the CIs overlap, so the change is within noise."
@@ -196,8 +204,8 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
 
 def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=None) -> list[str]:
     out = ctx.results / "greedy_unsupervised"
-    replicas = pd.read_csv(out / "replicas.csv")
-    depths = pd.read_csv(out / "depths.csv")
+    replicas = read_csv(out / "replicas.csv")
+    depths = read_csv(out / "depths.csv")
     ours = summaries(replicas, "autoencoder")
     refs = published.GREEDY_UNSUPERVISED if book_data else {}
     g = ctx.cfg.greedy.unsupervised
@@ -270,13 +278,15 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
             if diverged[last]
             else "No autoencoder diverged. "
         )
-        + f"Test reconstruction error goes from {mse[first]['mean']:.4f} at depth {first} to "
-        f"{mse[last]['mean']:.4f} at depth {last}; its largest mean, {mse[worst]['mean']:.4f}, "
+        + "Test reconstruction error goes from "
+        f"{rp.fmt(mse[first]['mean'], 4)} at depth {first} to "
+        f"{rp.fmt(mse[last]['mean'], 4)} at depth {last}; its largest mean, "
+        f"{rp.fmt(mse[worst]['mean'], 4)}, "
         f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
         f"appear {_at_depths(unstable)}.",
         f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
         f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
-        f"({acc[last]['mean'] - acc[first]['mean']:+.3f}, "
+        f"({rp.signed(acc[last]['mean'] - acc[first]['mean'])}, "
         + (
             "CIs overlapping"
             if compare(acc[last], acc[first]) == "overlap"
@@ -324,7 +334,7 @@ def greedy_section(ctx: rp.ReportContext) -> str:
     supervised_test = None
     if (ctx.results / "greedy_supervised" / "replicas.csv").is_file():
         parts += supervised_part(ctx, book_data)
-        replicas = pd.read_csv(ctx.results / "greedy_supervised" / "replicas.csv")
+        replicas = read_csv(ctx.results / "greedy_supervised" / "replicas.csv")
         supervised_test = {d: s["test_accuracy"] for d, s in summaries(replicas, GREEDY).items()}
     if (ctx.results / "greedy_unsupervised" / "replicas.csv").is_file():
         parts += unsupervised_part(ctx, book_data, supervised_test)
@@ -333,6 +343,12 @@ def greedy_section(ctx: rp.ReportContext) -> str:
     if (ctx.results / "greedy_depth" / "metrics.json").is_file():
         parts += depth_selection_part(ctx)
     parts += few_labels_part(ctx)
+    for stage in GREEDY_STAGES:  # one sentence per stage whose replicas diverged somewhere
+        for path in sorted((ctx.results / stage).glob("**/metrics.json")):
+            note = rp.diverged_note(read_json(path), "replicas")
+            if note:
+                where = path.parent.relative_to(ctx.results).as_posix()
+                parts.append(f"`{where}`: {note}")
     if not book_data and ctx.cfg.data.name != "cifar10":
         parts.append(f"The references publish no greedy numbers for {ctx.cfg.data.name}.")
     return "\n\n".join(parts)
@@ -343,9 +359,9 @@ def activations_part(ctx: rp.ReportContext) -> list[str]:
     metrics = read_json(out / "metrics.json")
     if not metrics.get("enabled", False):
         return []
-    replicas = pd.read_csv(out / "replicas.csv")
-    depths = pd.read_csv(out / "depths.csv")
-    gradients = pd.read_csv(out / "gradients.csv")
+    replicas = read_csv(out / "replicas.csv")
+    depths = read_csv(out / "depths.csv")
+    gradients = read_csv(out / "gradients.csv")
     a = ctx.cfg.greedy.activations
     names = list(dict.fromkeys(replicas["activation"]))
 
@@ -423,7 +439,7 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
     metrics = read_json(out / "metrics.json")
     if not metrics.get("enabled", False):
         return []
-    replicas = pd.read_csv(out / "replicas.csv")
+    replicas = read_csv(out / "replicas.csv")
     d = ctx.cfg.greedy.depth_selection
     path, link = ctx.figure("greedy_chosen_depth.png")
     plots.chosen_depths(
@@ -454,7 +470,7 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
             f"With {labels.get(setting, setting)}, the most common choice is depth {mode} "
             f"({counts[mode]} of {len(group)} replicas; mean depth "
             f"{group['chosen_depth'].mean():.1f}), and the test accuracy at the chosen depth "
-            f"is {chosen['mean'] - base['mean']:+.3f} against each replica's base network ("
+            f"is {rp.signed(chosen['mean'] - base['mean'])} against each replica's base network ("
             + ("CIs overlap" if verdict == "overlap" else f"{verdict} beyond the CIs")
             + ")."
         )
@@ -479,16 +495,13 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         out = ctx.results / "greedy_few_labels" / name
         if not (out / "replicas.csv").is_file():
             continue
-        replicas = pd.read_csv(out / "replicas.csv")
+        replicas = read_csv(out / "replicas.csv")
         if replicas.empty:
             continue
-        tables[name] = pd.read_csv(out / "sizes.csv")
+        tables[name] = read_csv(out / "sizes.csv")
         helped, hurt = [], []
         for n, group in replicas.groupby("n_labelled", sort=True):
-            s = {
-                m: finite_summary(g["test_accuracy"])
-                for m, g in group.groupby("method", sort=False)
-            }
+            s = {m: summarize(g["test_accuracy"]) for m, g in group.groupby("method", sort=False)}
             row = {"dataset": name, "labelled rows": int(n)}
             row.update({m: cell(v) for m, v in s.items()})
             rows.append(row)

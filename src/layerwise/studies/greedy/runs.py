@@ -36,7 +36,7 @@ from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.models import classifier_layers, make_optimizer, mlp_layers
 from layerwise.pipeline.runner import Progress
 from layerwise.pipeline.seeds import seed_for
-from layerwise.pipeline.stats import finite_summary, summarize
+from layerwise.pipeline.stats import summarize
 from layerwise.studies.greedy.labels import (
     CONTROL,
     FINE_TUNED,
@@ -74,7 +74,7 @@ def depth_table(replicas: pd.DataFrame) -> pd.DataFrame:
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         row = {"method": method, "depth": depth, "n_replicas": len(group)}
         for col in scores:
-            s = finite_summary(group[col])
+            s = summarize(group[col])
             row[col] = s["mean"]
             row[f"{col}_std"] = s["std"]
             row[f"{col}_low"] = s["ci_low"]
@@ -98,7 +98,7 @@ def _metrics(replicas: pd.DataFrame) -> dict:
     metrics: dict = {}
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         metrics.setdefault(method, {})[f"depth_{depth}"] = {
-            col: {k: v for k, v in finite_summary(group[col]).items() if k != "n"} for col in scores
+            col: {k: v for k, v in summarize(group[col]).items() if k != "n"} for col in scores
         }
     return metrics
 
@@ -767,7 +767,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     replicas = pd.DataFrame(rows)
     table = []
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        s = finite_summary(group["test_accuracy"])
+        s = summarize(group["test_accuracy"])
         table.append(
             {
                 "n_labelled": n,
@@ -784,5 +784,5 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
         "autoencoders_diverged": int(diverged.sum()),
     }
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        metrics.setdefault(f"n_{n}", {})[method] = finite_summary(group["test_accuracy"])
+        metrics.setdefault(f"n_{n}", {})[method] = summarize(group["test_accuracy"])
     return StudyResult(replicas, pd.DataFrame(table), metrics)

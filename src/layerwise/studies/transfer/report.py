@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from layerwise.pipeline.io import read_json
+from layerwise.pipeline.io import read_csv, read_json
 from layerwise.reporting import figures as plots
-from layerwise.reporting.markdown import ReportContext, ci, fmt, image, table
+from layerwise.reporting.markdown import ReportContext, ci, diverged_note, fmt, image, table
 from layerwise.studies.transfer import figures as transfer_figures
 from layerwise.studies.transfer import published
 
@@ -70,7 +68,7 @@ def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int
         if versus is None or versus["cohens_d"] is None
         else (f"{versus['cohens_d']:+.2f}"),
         "P(arm > standalone)": "–" if versus is None else fmt(versus["p_superiority"], 2),
-        f"epochs to {fraction:.0%} of final": f"{entry['epochs_to_reach']['mean']:.1f}",
+        f"epochs to {fraction:.0%} of final": fmt(entry["epochs_to_reach"]["mean"], 1),
     }
     return row
 
@@ -78,6 +76,8 @@ def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int
 def _verdict(arm: str, entry: dict) -> str:
     """One clause, from the numbers, on how an arm compares with standalone."""
     versus = entry["vs_standalone"]
+    if versus is None:
+        return f"{arm} not comparable with standalone (fewer than two repeats did not diverge)"
     diff, p_welch, p_mw = versus["difference"], versus["welch_p"], versus["mann_whitney_p"]
     both = p_welch is not None and p_welch < SIGNIFICANT and p_mw < SIGNIFICANT
     either = (p_welch is not None and p_welch < SIGNIFICANT) or p_mw < SIGNIFICANT
@@ -139,12 +139,14 @@ def _case_paragraph(
     for protocol in protocols:
         for arm, e in m.get(protocol, {}).items():
             speeds[f"{arm} ({protocol.replace('_', ' ')})"] = e["epochs_to_reach"]["mean"]
-    fastest = min(speeds, key=speeds.get)
-    text.append(
-        f"Learning speed: standalone needs {speeds['standalone']:.1f} epochs on average to reach "
-        f"{fraction:.0%} of its final accuracy; the fastest is {fastest} with "
-        f"{speeds[fastest]:.1f}."
-    )
+    speeds = {k: v for k, v in speeds.items() if v is not None}  # None: every repeat diverged
+    if speeds:
+        fastest = min(speeds, key=speeds.get)
+        text.append(
+            f"Learning speed: standalone needs {fmt(speeds.get('standalone'), 1)} epochs on "
+            f"average to reach {fraction:.0%} of its final accuracy; the fastest is {fastest} "
+            f"with {speeds[fastest]:.1f}."
+        )
     if reference_case and "same_source" in m:
         outside = []
         for arm, (mean, _std) in published.TRANSFER_REPEATS.items():
@@ -166,8 +168,8 @@ def transfer_section(ctx: ReportContext) -> str:
     t = ctx.cfg.transfer
     out, source_out = ctx.results / "transfer", ctx.results / "transfer_source"
     metrics = read_json(out / "summary.json")
-    replicas = pd.read_csv(out / "replicas.csv")
-    curves = pd.read_csv(out / "curves.csv")
+    replicas = read_csv(out / "replicas.csv")
+    curves = read_csv(out / "curves.csv")
     source_metrics = read_json(source_out / "metrics.json")
     fraction = t.reach_fraction
     hidden = "-".join(map(str, t.source.hidden_units))
@@ -293,4 +295,7 @@ def transfer_section(ctx: ReportContext) -> str:
             "reference's 30 repeats, all from one saved source model, so they belong "
             "beside our same-source protocol."
         )
+        note = diverged_note(metrics)
+        if note:
+            parts.append(note)
     return "\n\n".join(parts)

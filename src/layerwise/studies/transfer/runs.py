@@ -229,14 +229,23 @@ def load_source(path) -> ReplicaMLP:
 def epochs_to_reach(curve: np.ndarray, fraction: float) -> np.ndarray:
     """Per replica, the first epoch (1-based) whose score reaches `fraction` of the final one."""
     reached = curve >= fraction * curve[-1]
-    return reached.argmax(axis=0) + 1
+    first = reached.argmax(axis=0) + 1
+    if np.isfinite(curve[-1]).all():
+        return first
+    return np.where(np.isfinite(curve[-1]), first, np.nan)  # a diverged replica reaches nothing
 
 
 def compare_to_control(values, control) -> dict:
     """Welch's t-test and Mann-Whitney U of one arm against the control, with effect sizes:
     Cohen's d (difference over the root mean variance, suited to unequal variances) and
-    P(arm > control), the probability of superiority (U / (n_arm n_control))."""
+    P(arm > control), the probability of superiority (U / (n_arm n_control)).
+
+    Diverged repeats (NaN) are left out of both sides; None when either side keeps fewer
+    than two."""
     a, b = np.asarray(values, np.float64), np.asarray(control, np.float64)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) < 2 or len(b) < 2:
+        return None
     spread = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         # near-identical repeats (one shared source, frozen layers) make scipy warn about
