@@ -22,10 +22,11 @@ import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from layerwise.config.baseline import BaselineConfig
-from layerwise.config.ensembles import EnsemblesConfig, check_ensembles
-from layerwise.config.greedy import GreedyConfig, check_few_labels
-from layerwise.config.transfer import TransferConfig, check_transfer
+from layerwise.config.baseline import BaselineConfig, check_baseline
+from layerwise.config.ensembles import EnsemblesConfig, check_ensemble_budgets, check_ensembles
+from layerwise.config.greedy import GreedyConfig, check_few_labels, check_greedy_memory
+from layerwise.config.transfer import TransferConfig, check_transfer, check_transfer_memory
+from layerwise.pipeline.budget import CLASSES
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     SEED_MAX,
@@ -39,8 +40,16 @@ from layerwise.pipeline.schema import (
     omegaconf_message,
 )
 
-# each study's rules that span fields (and may look at the shared sections)
-STUDY_CHECKS = (check_few_labels, check_transfer, check_ensembles)
+# each study's rules that span fields (and may look at the shared sections), then the
+# bounds that follow from the data and the machine (names are known to exist by then)
+STUDY_CHECKS = (
+    check_few_labels,
+    check_transfer,
+    check_ensembles,
+    check_greedy_memory,
+    check_transfer_memory,
+    check_ensemble_budgets,
+)
 
 
 @dataclass
@@ -71,6 +80,14 @@ def check_config(cfg: Config) -> Config:
                 f"datasets.{name}.n_train = {ds.n_train} leaves no test rows "
                 f"(allowed: less than n_samples = {ds.n_samples})"
             )
+        classes = CLASSES[ds.kind]
+        if min(ds.n_train, ds.n_samples - ds.n_train) < classes:
+            raise UserError(
+                f"datasets.{name}: n_samples = {ds.n_samples} with n_train = {ds.n_train} "
+                f"is too small to split (allowed: at least {classes} training and {classes} "
+                f"test rows, one per class of {ds.kind})"
+            )
+    check_baseline(cfg)
     for check in STUDY_CHECKS:
         check(cfg)
     return cfg

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
+from layerwise.pipeline.budget import CLASSES, check_replicas, check_split
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     choice_field,
@@ -243,3 +245,62 @@ def _check_ensemble_compare(cmp: EnsembleCompareConfig, need) -> None:
         f"a coarser step: {vectors:,} weight vectors for n_members = {cmp.n_members} "
         f"exceed {GRID_LIMIT:,}",
     )
+
+
+# members trained side by side per repeat, by method (the rest train one network a repeat)
+SIDE_BY_SIDE = {"model_averaging", "weighted_average", "stacking", "compare"}
+
+
+def check_ensemble_budgets(cfg) -> None:
+    """Splits that leave rows to train on and to score, a bootstrap no larger than the data
+    it draws from, and members that fit in memory side by side."""
+    section = cfg.ensembles
+    for method in (f.name for f in dataclasses.fields(section)):
+        sub = getattr(section, method)
+        ds = cfg.datasets[sub.dataset]
+        classes = CLASSES[ds.kind]
+        members = sub.n_members if method in SIDE_BY_SIDE else 1
+        if method == "resampling":
+            members = 3 * sub.n_members  # random splits, CV folds and bagging
+        fraction = getattr(sub, "validation_fraction", None)
+        if fraction is not None:
+            source = getattr(sub, "validation_from", "train")
+            pool = ds.n_train if source == "train" else ds.n_samples - ds.n_train
+            held = math.ceil(pool * fraction)  # scikit-learn's rounding of test_size
+            check_split(
+                f"ensembles.{method}.validation_fraction",
+                fraction,
+                pool - held,
+                held,
+                sub.batch_size if source == "train" else 0,
+                classes,
+            )
+        check_replicas(
+            f"ensembles.{method}.repeats",
+            sub.repeats,
+            sub.repeats * members,
+            ds,
+            [sub.hidden_units],
+        )
+    rs = section.resampling
+    n_rows = cfg.datasets[rs.dataset].n_train
+    classes = CLASSES[cfg.datasets[rs.dataset].kind]
+    n_test = int(round(n_rows * rs.split_test_fraction))
+    check_split(
+        "ensembles.resampling.split_test_fraction",
+        rs.split_test_fraction,
+        n_rows - n_test,
+        n_test,
+        rs.batch_size,
+        classes,
+    )
+    fold = n_rows // rs.n_members
+    check_split(
+        "ensembles.resampling.n_members", rs.n_members, n_rows - fold, fold, rs.batch_size, classes
+    )
+    if not rs.batch_size <= rs.bootstrap_size <= n_rows:
+        raise UserError(
+            f"ensembles.resampling.bootstrap_size = {rs.bootstrap_size} is not possible "
+            f"(allowed: from one batch, {rs.batch_size}, to the {n_rows} training rows of "
+            f"{rs.dataset} it draws from)"
+        )

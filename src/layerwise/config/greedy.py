@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from layerwise.pipeline.budget import FEATURES, check_replicas
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     list_field,
@@ -105,3 +106,57 @@ class GreedyConfig:
     activations: GreedyActivationsConfig = field(default_factory=GreedyActivationsConfig)
     depth_selection: GreedyDepthConfig = field(default_factory=GreedyDepthConfig)
     few_labels: GreedyFewLabelsConfig = field(default_factory=GreedyFewLabelsConfig)
+
+
+def check_greedy_memory(cfg) -> None:
+    """Every greedy stage's replicas, at their deepest, fit in memory side by side."""
+    g, ds = cfg.greedy, cfg.datasets[cfg.data.name]
+    hidden = list(cfg.model.hidden_units)
+    width = hidden[-1]
+    sup = g.supervised
+    check_replicas(  # the baseline's replicas, grown, beside their end-to-end controls
+        "baseline.n_replicas",
+        cfg.baseline.n_replicas,
+        cfg.baseline.n_replicas * (2 if sup.control else 1),
+        ds,
+        hidden + [width] * sup.additions,
+    )
+    un = g.unsupervised
+    features = FEATURES[ds.kind]
+    check_replicas(
+        "greedy.unsupervised.n_replicas",
+        un.n_replicas,
+        un.n_replicas,
+        ds,
+        [width] * (1 + un.additions),
+        output=features,
+    )
+    act = g.activations
+    if act.enabled:
+        check_replicas(
+            "greedy.activations.n_replicas",
+            act.n_replicas,
+            act.n_replicas * len(act.names) * 2,
+            ds,
+            [width] * (1 + max(act.additions, act.gradient_depth)),
+        )
+    dep = g.depth_selection
+    if dep.enabled:
+        check_replicas(
+            "greedy.depth_selection.n_replicas",
+            dep.n_replicas,
+            dep.n_replicas,
+            ds,
+            [width] * (1 + dep.max_additions),
+        )
+    few = g.few_labels
+    if few.enabled:
+        for name in few.datasets:
+            check_replicas(
+                "greedy.few_labels.n_replicas",
+                few.n_replicas,
+                few.n_replicas * 3,  # frozen, tuned and from-scratch arms
+                cfg.datasets[name],
+                [width] * (1 + few.pretrain_additions),
+                output=FEATURES[cfg.datasets[name].kind],
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from layerwise.pipeline.budget import check_replicas
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     ACTIVATION_CHOICES,
@@ -106,4 +107,18 @@ def check_transfer(cfg) -> None:
         raise UserError(
             f"transfer.reinit_keep = {t.reinit_keep} keeps more layers than the source has "
             f"hidden layers (allowed: 1 to {n_hidden})"
+        )
+
+
+def check_transfer_memory(cfg) -> None:
+    """Every case's arms x repeats x protocols, trained side by side, fit in memory."""
+    t = cfg.transfer
+    arms = 1 + len(t.frozen_layers) + len(t.extensions)
+    for case in t.cases.values():
+        check_replicas(
+            "transfer.repeats",
+            t.repeats,
+            t.repeats * arms * len(t.protocols),
+            cfg.datasets[case.dataset],
+            t.source.hidden_units,
         )
