@@ -352,12 +352,16 @@ def test_npz_round_trip_and_damaged_file(tmp_path):
     for a, b in zip(loaded.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(UserError, match="bad.npz: not a readable replica file"):
+    with pytest.raises(UserError, match="bad.npz: not a valid replica file"):
         load_replicas(tmp_path / "bad.npz")
     with pytest.raises(UserError, match="missing.npz: file not found"):
         load_replicas(tmp_path / "missing.npz")
+    (tmp_path / "noise.npz").write_bytes(np.random.default_rng(0).bytes(4096))
+    with pytest.raises(UserError, match="noise.npz: not a valid replica file") as refused:
+        load_replicas(tmp_path / "noise.npz")
+    assert "pickle" not in str(refused.value) and "dvc checkout" in str(refused.value)
     # the engine itself raises plain Python errors; the pipeline words them for users
-    with pytest.raises(ValueError, match="bad.npz: not a readable replica file"):
+    with pytest.raises(ValueError, match="bad.npz: not a valid replica file"):
         ReplicaMLP.load(tmp_path / "bad.npz")
 
 

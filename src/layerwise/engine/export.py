@@ -43,7 +43,7 @@ def save_npz(model, file) -> None:
 def load_npz(path, model_class):
     """The model of class `model_class` (`ReplicaMLP`) read from an archive written by
     `save_npz`. A missing file raises FileNotFoundError; a damaged one ValueError
-    ("<path>: not a readable replica file (...)")."""
+    ("<path>: not a valid replica file (...)")."""
     try:
         with np.load(path) as f:
             layers = [
@@ -54,9 +54,17 @@ def load_npz(path, model_class):
             flags = np.asarray(f["trainable"], bool)  # [layers] or [layers, R]
             model.trainable = simplify_flags(list(flags))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        # np.load reads anything that is not an .npz archive as a pickle, which it refuses
+        # (and says so); neither that nor a broken archive is a replica file
+        is_archive = isinstance(err, KeyError) or zipfile.is_zipfile(path)
         raise ValueError(
-            f"{path}: not a readable replica file ({type(err).__name__}: "
-            f"{str(err).splitlines()[0] if str(err) else ''})"
+            f"{path}: not a valid replica file ("
+            + (
+                "an .npz archive without a replica model's arrays"
+                if is_archive
+                else "not an .npz archive: damaged or not written by this program"
+            )
+            + ")"
         ) from err
     return model
 

@@ -429,7 +429,7 @@ class ReplicaMLP:
     @classmethod
     def load(cls, path) -> ReplicaMLP:
         """Read an archive written by `save`. A missing file raises FileNotFoundError; a
-        damaged one ValueError ("<path>: not a readable replica file (...)")."""
+        damaged one ValueError ("<path>: not a valid replica file (...)")."""
         return load_npz(path, cls)
 
     def to_keras(self, replica: int):

@@ -49,12 +49,25 @@ def blobs(n_samples: int, random_state: int, cluster_std: float = 2.0):
     )
 
 
+CIFAR_BY_HAND = (
+    "download cifar-10-python.tar.gz from the CIFAR-10 page on a machine with network, "
+    "unpack it, and set datasets.cifar10.source to the folder cifar-10-batches-py"
+)
+
+
 def _read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with path.open("rb") as fh:
-        batch = pickle.load(fh, encoding="bytes")
-    data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+    try:
+        with path.open("rb") as fh:
+            batch = pickle.load(fh, encoding="bytes")
+        data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    except Exception as err:  # unpickling garbage raises almost any type
+        raise UserError(
+            f"{path}: not a CIFAR-10 batch in the python format ({type(err).__name__}); "
+            + CIFAR_BY_HAND
+        ) from err
     images = data.transpose(0, 2, 3, 1)  # channels last, as keras.datasets returns them
-    return images, np.asarray(batch[b"labels"], dtype=np.int64)
+    return images, labels
 
 
 def load_cifar10_folder(folder: Path):
@@ -76,10 +89,17 @@ def load_cifar10_folder(folder: Path):
 def _cifar10(spec: DatasetConfig):
     if spec.source:
         (x_train, y_train), (x_test, y_test) = load_cifar10_folder(Path(spec.source))
-    else:  # the tutorial's loader; downloads on first use
+    else:  # the tutorial's loader; downloads on first use into ~/.keras/datasets
         import keras
 
-        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+        try:
+            (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+        except Exception as err:  # no network, a proxy, a damaged download: many types
+            first = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+            raise UserError(
+                f"datasets.cifar10: could not download CIFAR-10 into ~/.keras/datasets "
+                f"({first}); " + CIFAR_BY_HAND
+            ) from err
     x_train = x_train.reshape(len(x_train), -1)[: spec.n_train]
     y_train = np.ravel(y_train)[: spec.n_train]
     n_test = spec.n_samples - spec.n_train
@@ -107,7 +127,13 @@ def build(spec: DatasetConfig) -> Dataset:
         args.num_samples = spec.n_samples
         args.train_split = spec.n_train / spec.n_samples
         args.seed = spec.random_state
-        d = make_dataset(args)
+        try:
+            d = make_dataset(args)
+        except ValueError as err:  # the schema's size rule should have caught it first
+            raise UserError(
+                f"mnist1d could not make {spec.n_samples} rows with {spec.n_train} for "
+                f"training ({err}); raise n_samples and n_train"
+            ) from err
         parts = d["x"], d["y"], d["x_test"], d["y_test"]
     else:  # cifar10
         parts = _cifar10(spec)

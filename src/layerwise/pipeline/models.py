@@ -58,4 +58,6 @@ def load_replicas(path: str | Path) -> ReplicaMLP:
     try:
         return ReplicaMLP.load(path)
     except ValueError as err:
-        raise UserError(str(err)) from err
+        raise UserError(
+            f"{err}; restore it with `dvc checkout {path}` or rerun the stage that writes it"
+        ) from err
