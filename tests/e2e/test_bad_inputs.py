@@ -1,0 +1,398 @@
+"""Every bad input the project knows of, through the entry point a user reaches it by: one
+line on stderr naming the key or file and what is allowed, a non-zero exit, no traceback,
+and every earlier output (data/, results/, reports/, params.yaml) byte-identical.
+
+Three tables:
+- OVERRIDES: values given on the command line. In `make test` each goes through the
+  composition that `make params` runs (`python -m layerwise.config.compose`); the slow tier
+  (`make test-all`) sends every one through `dvc exp run -S` on a finished smoke run and
+  checks that only the `check` stage ran.
+- EDITS: hand edits of params.yaml, caught by the `check` stage script (what `dvc repro`
+  runs first).
+- FILES: damaged or missing inputs and results, each through the stage script that reads it.
+
+TensorFlow prints a few start-up notices on stderr before its logging is set up, whatever
+TF_CPP_MIN_LOG_LEVEL says; a stage that has imported it shows them above the error line,
+so they are left out of the count (TF_NOTICES).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from ..helpers.commands import ran_stages, run
+
+TF_NOTICES = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
+    r"[IWE]\d{4} [\d:.]+\s+\d+ \S+\.cc:\d+\]|"
+    r"WARNING:absl:)"
+)
+
+
+@dataclass(frozen=True)
+class Override:
+    overrides: tuple[str, ...]
+    expect: str  # in the one error line
+
+
+OVERRIDES = {
+    # ranges and choices, field by field
+    "zero-replicas": Override(
+        ("baseline.n_replicas=0",), "baseline.n_replicas = 0 is out of range"
+    ),
+    "negative-epochs": Override(("baseline.epochs=-1",), "baseline.epochs = -1 is out of range"),
+    "zero-batch": Override(("baseline.batch_size=0",), "baseline.batch_size = 0 is out of range"),
+    "nan-rate": Override(("optimizer.learning_rate=nan",), "optimizer.learning_rate"),
+    "inf-rate": Override(("optimizer.learning_rate=inf",), "optimizer.learning_rate"),
+    "zero-rate": Override(("optimizer.learning_rate=0",), "optimizer.learning_rate = 0.0 is out"),
+    "momentum-above-1": Override(("optimizer.momentum=1.5",), "optimizer.momentum = 1.5"),
+    "negative-fine-tune-rate": Override(
+        ("greedy.supervised.fine_tune_learning_rate=-0.1",),
+        "greedy.supervised.fine_tune_learning_rate = -0.1",
+    ),
+    "negative-seed": Override(("seed=-1",), "seed = -1 is out of range"),
+    "seed-above-32-bits": Override(("seed=5000000000",), "seed = 5000000000 is out of range"),
+    "negative-random-state": Override(
+        ("datasets.blobs.random_state=-1",), "datasets.blobs.random_state = -1 is out of range"
+    ),
+    "random-state-above-32-bits": Override(
+        ("datasets.blobs.random_state=5000000000",), "datasets.blobs.random_state = 5000000000"
+    ),
+    "zero-cluster-std": Override(("datasets.blobs.cluster_std=0",), "datasets.blobs.cluster_std"),
+    "unknown-scaling": Override(("datasets.blobs.scale=minmax",), "datasets.blobs.scale"),
+    "unknown-activation": Override(("model.activation=softplus",), "model.activation"),
+    "wrong-type": Override(("baseline.epochs=abc",), "baseline.epochs"),
+    "unknown-key": Override(("+baseline.nope=1",), "nope"),
+    "unknown-preset": Override(("experiment=nosuch",), "nosuch"),
+    # names that must exist
+    "unknown-dataset": Override(("data.name=nosuch",), "data.name = 'nosuch' is not a dataset"),
+    "unknown-compare-dataset": Override(
+        ("ensembles.compare.dataset=nosuch",), "ensembles.compare.dataset = 'nosuch'"
+    ),
+    "unknown-few-labels-dataset": Override(
+        ("greedy.few_labels.datasets=[nosuch]",), "greedy.few_labels.datasets: 'nosuch'"
+    ),
+    "unknown-transfer-dataset": Override(
+        ("transfer.cases.forward.dataset=nosuch",), "transfer.cases.forward.dataset"
+    ),
+    # splits: one batch to train on, one held-out row per class
+    "no-test-rows": Override(("datasets.blobs.n_train=1000",), "datasets.blobs.n_train = 1000"),
+    "tiny-mnist1d": Override(
+        ("datasets.mnist1d.n_samples=5", "datasets.mnist1d.n_train=4"),
+        "datasets.mnist1d: n_samples = 5 with n_train = 4 is too small to split",
+    ),
+    **{
+        f"all-validation-{method}": Override(
+            (f"ensembles.{method}.validation_fraction=1.0",),
+            f"ensembles.{method}.validation_fraction = 1.0",
+        )
+        for method in ("weighted_average", "stacking", "snapshot", "compare")
+    },
+    "most-validation": Override(
+        ("ensembles.stacking.validation_fraction=0.999",),
+        "ensembles.stacking.validation_fraction = 0.999 leaves 0 training and",
+    ),
+    "all-split-test": Override(
+        ("ensembles.resampling.split_test_fraction=1.0",),
+        "ensembles.resampling.split_test_fraction = 1.0 leaves 0 training and",
+    ),
+    "too-many-folds": Override(
+        ("ensembles.resampling.n_members=500",), "ensembles.resampling.n_members = 500 leaves"
+    ),
+    "depth-validation": Override(
+        ("greedy.depth_selection.validation_fraction=0.95",),
+        "greedy.depth_selection.validation_fraction = 0.95",
+    ),
+    # counts bounded by the data and the machine
+    "huge-bootstrap": Override(
+        ("ensembles.resampling.bootstrap_size=10000000",),
+        "ensembles.resampling.bootstrap_size = 10000000 is not possible",
+    ),
+    # (estimates of terabytes: refused on any machine this runs on)
+    "huge-baseline": Override(
+        ("baseline.n_replicas=100000000",), "baseline.n_replicas = 100000000 needs about"
+    ),
+    "huge-autoencoders": Override(
+        ("greedy.unsupervised.n_replicas=100000000",), "greedy.unsupervised.n_replicas"
+    ),
+    "huge-transfer": Override(("transfer.repeats=100000000",), "transfer.repeats = 100000000"),
+    "huge-compare": Override(
+        ("ensembles.compare.repeats=100000000",), "ensembles.compare.repeats = 100000000"
+    ),
+    # rules across keys
+    "ensemble-larger-than-members": Override(
+        ("ensembles.model_averaging.ensemble_size=1000",),
+        "ensembles.model_averaging.ensemble_size = 1000 is not possible",
+    ),
+    "budget-not-multiple": Override(("ensembles.compare.budget=7",), "ensembles.compare.budget"),
+    "grid-step": Override(
+        ("ensembles.weighted_average.grid_step=0.3",), "ensembles.weighted_average.grid_step"
+    ),
+    "more-labels-than-rows": Override(
+        ("greedy.few_labels.n_labelled=[100000]",), "greedy.few_labels.n_labelled = 100000"
+    ),
+    "freeze-missing-layer": Override(("transfer.frozen_layers=[5]",), "transfer.frozen_layers"),
+    "members-beyond-epochs": Override(
+        ("ensembles.horizontal_voting.n_members=100000",),
+        "ensembles.horizontal_voting.n_members = 100000",
+    ),
+}
+
+
+def _set(params: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    node[last] = value
+
+
+def _delete(params: dict, dotted: str) -> None:
+    *parents, last = dotted.split(".")
+    node = params
+    for key in parents:
+        node = node[key]
+    del node[last]
+
+
+@dataclass(frozen=True)
+class Edit:
+    edit: Callable[[Path], None]  # changes params.yaml in the repo given
+    expect: str
+
+
+def _params_edit(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def edit(repo: Path) -> None:
+        params = yaml.safe_load((repo / "params.yaml").read_text())
+        change(params)
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    return edit
+
+
+def _params_text(text: str) -> Callable[[Path], None]:
+    return lambda repo: (repo / "params.yaml").write_text(text)
+
+
+EDITS = {
+    "missing-key": Edit(
+        _params_edit(lambda p: _delete(p, "baseline.n_replicas")),
+        "key 'baseline.n_replicas' is missing",
+    ),
+    "missing-section": Edit(_params_edit(lambda p: _delete(p, "greedy")), "key 'greedy"),
+    "unknown-key-edit": Edit(
+        _params_edit(lambda p: _set(p, "baseline.nope", 1)), "unknown key 'baseline.nope'"
+    ),
+    "wrong-type-edit": Edit(
+        _params_edit(lambda p: _set(p, "baseline.epochs", "ten")),
+        "baseline.epochs = 'ten' has the wrong type",
+    ),
+    "yaml-nan": Edit(
+        _params_edit(lambda p: _set(p, "optimizer.learning_rate", float("nan"))),
+        "optimizer.learning_rate",
+    ),
+    "list-for-number": Edit(
+        _params_edit(lambda p: _set(p, "baseline.n_replicas", [1, 2])), "baseline.n_replicas"
+    ),
+    "not-yaml": Edit(_params_text("baseline: [unclosed\n"), "params.yaml: not valid YAML"),
+    "not-a-mapping": Edit(_params_text("- a list\n"), "params.yaml: expected a mapping"),
+    "empty-params": Edit(_params_text(""), "params.yaml: expected a mapping"),
+}
+
+
+@dataclass(frozen=True)
+class Damage:
+    damage: Callable[[Path], None]  # breaks or removes a file in a finished smoke run
+    stage: tuple[str, ...]  # the stage script (and arguments) that reads it
+    expect: str
+
+
+def _write(rel: str, content: bytes) -> Callable[[Path], None]:
+    return lambda repo: (repo / rel).write_bytes(content)
+
+
+def _truncate(rel: str) -> Callable[[Path], None]:
+    def cut(repo: Path) -> None:
+        raw = (repo / rel).read_bytes()
+        (repo / rel).write_bytes(raw[: len(raw) // 2 + 3])
+
+    return cut
+
+
+def _cifar_garbage(repo: Path) -> None:
+    folder = repo / "garbage_cifar"
+    folder.mkdir(exist_ok=True)
+    for name in ("data_batch_1", "test_batch"):
+        (folder / name).write_bytes(b"\x80\x04 not a pickle")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["datasets"]["cifar_here"] = {
+        **params["datasets"]["blobs"],
+        "kind": "cifar10",
+        "n_samples": 30,
+        "n_train": 20,
+        "scale": "unit",
+        "source": str(folder),
+    }
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+NOISE = np.random.default_rng(0).bytes(2048)
+FILES = {
+    "metrics-not-json": Damage(
+        _write("results/baseline/metrics.json", b'{"n_replicas": 3,'),
+        ("stages/report.py",),
+        "results/baseline/metrics.json: not valid JSON",
+    ),
+    "metrics-wrong-shape": Damage(
+        _write("results/baseline/metrics.json", b"{}\n"),
+        ("stages/report.py",),
+        "results/ do not hold what the report expects",
+    ),
+    "curves-truncated": Damage(
+        _truncate("results/baseline/curves.csv"),
+        ("stages/report.py",),
+        "results/baseline/curves.csv: truncated or damaged CSV",
+    ),
+    "metrics-missing": Damage(
+        lambda repo: (repo / "results/baseline/metrics.json").unlink(),
+        ("stages/report.py",),
+        "results/baseline/metrics.json: file not found",
+    ),
+    "replicas-npz-noise": Damage(
+        _write("results/baseline/replicas.npz", NOISE),
+        ("stages/greedy_supervised.py",),
+        "results/baseline/replicas.npz: not a valid replica file",
+    ),
+    "dataset-missing": Damage(
+        lambda repo: (repo / "data/blobs.npz").unlink(),
+        ("stages/baseline.py",),
+        "data/blobs.npz: file not found",
+    ),
+    "dataset-corrupt": Damage(
+        _write("data/blobs.npz", b"PK\x03\x04 truncated"),
+        ("stages/baseline.py",),
+        "data/blobs.npz: not a readable dataset file",
+    ),
+    "source-model-noise": Damage(
+        _write("results/transfer_source/models/p1.keras", NOISE),
+        ("stages/transfer.py",),
+        "results/transfer_source/models/p1.keras: not a readable .keras model",
+    ),
+    "cifar-folder-garbage": Damage(
+        _cifar_garbage,
+        ("stages/data.py", "cifar_here"),
+        "garbage_cifar/data_batch_1: not a CIFAR-10 batch",
+    ),
+    "unknown-data-argument": Damage(
+        lambda repo: None, ("stages/data.py", "nosuch"), "unknown dataset 'nosuch'"
+    ),
+}
+
+
+# -- the assertions every case shares ------------------------------------------------------
+
+
+def snapshot(repo: Path) -> dict[str, bytes]:
+    """Every output and params.yaml, by path."""
+    files = [repo / "params.yaml"] + [
+        p for folder in ("data", "results", "reports") for p in (repo / folder).rglob("*")
+    ]
+    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in files if p.is_file()}
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.strip() and not TF_NOTICES.match(ln)]
+
+
+def assert_refused(result, expect: str) -> None:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expect in lines[0], lines[0]
+
+
+# -- make test ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", list(OVERRIDES.values()), ids=list(OVERRIDES))
+def test_an_override_is_refused_while_composing(stage_repo, case):
+    before = snapshot(stage_repo)
+    cmd = [sys.executable, "-m", "layerwise.config.compose", "experiment=smoke", *case.overrides]
+    assert_refused(run(cmd, stage_repo, check=False), case.expect)
+    assert snapshot(stage_repo) == before
+
+
+@pytest.mark.parametrize("case", list(EDITS.values()), ids=list(EDITS))
+def test_a_hand_edit_of_params_is_refused_by_the_check_stage(stage_repo, case):
+    case.edit(stage_repo)
+    before = snapshot(stage_repo)
+    result = run([sys.executable, "stages/check.py"], stage_repo, check=False)
+    assert_refused(result, case.expect)
+    assert snapshot(stage_repo) == before
+
+
+@pytest.fixture(scope="module")
+def damaged_run(smoke_run, tmp_path_factory):
+    """A copy of the finished smoke run's files that the damage cases may break."""
+    import shutil
+
+    return shutil.copytree(
+        smoke_run.repo, tmp_path_factory.mktemp("damaged") / "repo", symlinks=True
+    )
+
+
+@pytest.mark.parametrize("case", list(FILES.values()), ids=list(FILES))
+def test_a_damaged_file_is_named_by_the_stage_that_reads_it(damaged_run, case):
+    original = snapshot(damaged_run)
+    try:
+        case.damage(damaged_run)
+        before = snapshot(damaged_run)
+        result = run([sys.executable, *case.stage], damaged_run, check=False)
+        assert_refused(result, case.expect)
+        assert snapshot(damaged_run) == before
+    finally:  # put every file back for the next case
+        for rel, content in original.items():
+            (damaged_run / rel).write_bytes(content)
+        for rel in set(snapshot(damaged_run)) - set(original):
+            (damaged_run / rel).unlink()
+
+
+def test_the_tables_hold_at_least_forty_cases():
+    assert len(OVERRIDES) + len(EDITS) + len(FILES) >= 40
+
+
+# -- make test-all: every override through `dvc exp run` ----------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(OVERRIDES.values()), ids=list(OVERRIDES))
+def test_an_override_given_to_dvc_exp_run_stops_at_check(smoke_run, case):
+    """`dvc exp run -S` composes, then the `check` stage refuses: nothing else runs and
+    every output keeps its bytes (DVC adds its own 'failed to reproduce' line)."""
+    params = smoke_run.repo / "params.yaml"
+    original = params.read_bytes()
+    before = snapshot(smoke_run.repo)
+    try:
+        args = ["exp", "run", "-S", "experiment=smoke"]
+        for override in case.overrides:
+            args += ["-S", override]
+        result = smoke_run.dvc(*args, check=False)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stdout + result.stderr
+        assert ran_stages(result.stdout) <= {"check"}, result.stdout
+        ours = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+        said = result.stdout + result.stderr
+        assert len(ours) <= 1 and case.expect in said, said
+        params.write_bytes(original)
+        assert snapshot(smoke_run.repo) == before
+    finally:
+        params.write_bytes(original)
