@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from ..helpers.commands import ran_stages
+from ..helpers.commands import outputs, ran_stages
 
 BASELINE_METRICS = "results/baseline/metrics.json"
 
@@ -145,15 +145,6 @@ def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
     assert bad.returncode != 0
     assert "could not be converted to Integer" in bad.stdout + bad.stderr
     assert {rel: (smoke_run.repo / rel).read_bytes() for rel in kept} == before
-
-
-def outputs(repo) -> dict[str, bytes]:
-    return {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for folder in ("data", "results", "reports")
-        for p in sorted((repo / folder).rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.mark.parametrize(

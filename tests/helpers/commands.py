@@ -65,6 +65,17 @@ def covered(rel: str, deps: list[str]) -> bool:
     return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
 
 
+def outputs(repo: Path) -> dict[str, bytes]:
+    """Every file under the stage output folders (data/, results/, reports/) of `repo`:
+    path relative to the repository -> its bytes."""
+    return {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for folder in ("data", "results", "reports")
+        for p in sorted((repo / folder).rglob("*"))
+        if p.is_file()
+    }
+
+
 def ran_stages(output: str) -> set[str]:
     """Stages `dvc repro` / `dvc exp run` ran (not those restored from the run cache)."""
     return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
