@@ -10,10 +10,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup study test check test-all bench params lint format clean
+.PHONY: help setup study test check test-all bench params plots-template lint format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: $(STAMP) ## run the performance comparisons in benchmarks/
 
 params: $(STAMP) ## recompose params.yaml from conf/ (what dvc exp run does)
 	$(BIN)/python -m layerwise.config.compose
+
+plots-template: $(STAMP) ## rewrite .dvc/plots/offline.html (dvc plots' page) from the locked bundle
+	$(BIN)/python tools/plots_template.py
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
