@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup study test check test-all bench params plots-template lint format clean
+.PHONY: help setup study test check test-all test-browser bench params plots-template lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ check: $(STAMP) ## the quick inner loop: ruff check + format check + unit tests 
 
 test-all: $(STAMP) ## run every test, the slow ones too
 	$(BIN)/python -m pytest -q -m ""
+
+test-browser: $(STAMP) ## open the smoke run's `dvc plots` pages in headless Chromium, offline
+	$(BIN)/python -m pytest -q tests/e2e/test_plots_offline.py
 
 bench: $(STAMP) ## run the performance comparisons in benchmarks/
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

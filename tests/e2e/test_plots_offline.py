@@ -1,0 +1,54 @@
+"""`dvc plots show` and `dvc plots diff` on the smoke run, opened from disk in headless
+Chromium with the network cut off: every plot dvc.yaml declares is drawn, and the page
+reports no error (an exception, a console error, a failed load).
+
+The page is the committed template (.dvc/config `[plots] html_template`), which carries
+vega, vega-lite and vega-embed itself; with DVC's own page, which loads them from a CDN,
+this test fails. Needs Chromium (Debian's package, installed by .ci/run); where there is
+none it is skipped, saying how to install it. `make test-browser` runs this file alone.
+"""
+
+import re
+
+import pytest
+import yaml
+from dvc_render.base import Renderer
+
+from ..helpers.browser import INSTALL, find_chromium, open_page
+from ..helpers.commands import DVC, run
+
+pytestmark = pytest.mark.skipif(
+    find_chromium() is None,
+    reason=f"no Chromium on PATH: install it (`{INSTALL}` on Debian) to check the plots page",
+)
+
+
+def declared_plots(repo) -> dict[str, str]:
+    """HTML id of each plot's <div> -> the plot's id in dvc.yaml (top-level `plots:`)."""
+    plots = yaml.safe_load((repo / "dvc.yaml").read_text())["plots"]
+    names = [next(iter(p)) if isinstance(p, dict) else p for p in plots]
+    return {Renderer.remove_special_chars(name): name for name in names}
+
+
+def first_experiment(smoke_run) -> str:
+    found = re.search(r"Ran experiment\(s\): (\S+)", smoke_run.first.stdout)
+    assert found, smoke_run.first.stdout
+    return found.group(1)
+
+
+@pytest.mark.parametrize("command", ["show", "diff"])
+def test_every_declared_plot_is_drawn_with_no_network(smoke_run, tmp_path, command):
+    # `diff` draws the workspace beside the first run's experiment: two revisions a chart
+    args = ["show"] if command == "show" else ["diff", first_experiment(smoke_run)]
+    run([*DVC, "plots", *args, "-o", str(tmp_path)], smoke_run.repo)
+    page = tmp_path / "index.html"
+    assert "<script src=" not in page.read_text(encoding="utf-8")
+
+    shown = open_page(find_chromium(), page)
+
+    declared = declared_plots(smoke_run.repo)
+    context = f"{page}\nerrors: {shown.errors}\nwarnings: {shown.warnings}"
+    assert not shown.errors, context
+    assert set(shown.marks) == set(declared), context
+    blank = [declared[div] for div, drawn in shown.marks.items() if not drawn]
+    assert not blank, f"not drawn: {blank}\n{context}"
