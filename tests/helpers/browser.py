@@ -69,14 +69,16 @@ class _Pipe:
             os.dup2(read, 3)
             os.dup2(write, 4)
 
-        self.process = subprocess.Popen(
-            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(3, 4),
-            preexec_fn=in_child,
-        )
+        self._log = profile / "chromium.log"  # its stderr, quoted when it fails
+        with self._log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                pass_fds=(3, 4),
+                preexec_fn=in_child,
+            )
         os.close(to_child)
         os.close(from_child)
         self._buffer = b""
@@ -87,14 +89,19 @@ class _Pipe:
         while b"\0" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("Chromium did not answer in time")
+                raise TimeoutError(f"Chromium did not answer in time{self._tail()}")
             if select.select([self._events], [], [], left)[0]:
                 chunk = os.read(self._events, 1 << 16)
                 if not chunk:
-                    raise ConnectionError(f"Chromium closed the pipe ({self.process.poll()})")
+                    code = self.process.wait(timeout=10)
+                    raise ConnectionError(f"Chromium exited ({code}){self._tail()}")
                 self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
+
+    def _tail(self, lines: int = 20) -> str:
+        text = self._log.read_text(errors="replace").splitlines()[-lines:]
+        return "; its last output:\n" + "\n".join(text) if text else ""
 
     def call(self, method: str, params: dict | None = None, session: str | None = None):
         """Send one command and wait for its reply; events met meanwhile are kept."""
