@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / ".dvc" / "plots" / "offline.html"
 
 # DVC's vega templates are Vega-Lite v5 specifications: compile them with the newest 5.x
-# the bundle offers (vl_convert.get_vegalite_versions() lists them)
+# the bundle offers (vl_convert.get_vegalite_versions() lists them). The bundle's Vega is
+# 6.x whatever the Vega-Lite, so vega-embed warns on the console, once a chart, that the
+# compiled spec names Vega v5; a warning only (Vega-Lite 6 would warn about the v5 input)
 VEGA_LITE = "5.21"
 
 # DVC replaces these markers in the page: the charts, and an optional refresh tag. Its
