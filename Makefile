@@ -10,10 +10,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup study test check test-all bench params lint format clean
+.PHONY: help setup study test check test-all test-browser bench params plots-template lint format clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,17 @@ check: $(STAMP) ## the quick inner loop: ruff check + format check + unit tests 
 test-all: $(STAMP) ## run every test, the slow ones too
 	$(BIN)/python -m pytest -q -m ""
 
+test-browser: $(STAMP) ## open the smoke run's `dvc plots` pages in headless Chromium, offline
+	$(BIN)/python -m pytest -q tests/e2e/test_plots_offline.py
+
 bench: $(STAMP) ## run the performance comparisons in benchmarks/
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 params: $(STAMP) ## recompose params.yaml from conf/ (what dvc exp run does)
 	$(BIN)/python -m layerwise.config.compose
+
+plots-template: $(STAMP) ## rewrite .dvc/plots/offline.html (dvc plots' page) from the locked bundle
+	$(BIN)/python tools/plots_template.py
 
 lint: $(STAMP) ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
