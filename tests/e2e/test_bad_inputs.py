@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ..helpers.commands import ran_stages, run
+from ..helpers.commands import outputs, ran_stages, run
 
 TF_NOTICES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
@@ -302,10 +302,7 @@ FILES = {
 
 def snapshot(repo: Path) -> dict[str, bytes]:
     """Every output and params.yaml, by path."""
-    files = [repo / "params.yaml"] + [
-        p for folder in ("data", "results", "reports") for p in (repo / folder).rglob("*")
-    ]
-    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in files if p.is_file()}
+    return {**outputs(repo), "params.yaml": (repo / "params.yaml").read_bytes()}
 
 
 def error_lines(stderr: str) -> list[str]:
