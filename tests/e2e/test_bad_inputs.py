@@ -213,6 +213,7 @@ class Damage:
     damage: Callable[[Path], None]  # breaks or removes a file in a finished smoke run
     stage: tuple[str, ...]  # the stage script (and arguments) that reads it
     expect: str
+    offline: bool = False  # run with every download refused (an unreachable proxy)
 
 
 def _write(rel: str, content: bytes) -> Callable[[Path], None]:
@@ -227,21 +228,30 @@ def _truncate(rel: str) -> Callable[[Path], None]:
     return cut
 
 
+def _cifar(source: str, name: str) -> Callable[[Path], None]:
+    """Add a small CIFAR-10 dataset `name` read from `source` ('' = download)."""
+
+    def add(repo: Path) -> None:
+        params = yaml.safe_load((repo / "params.yaml").read_text())
+        params["datasets"][name] = {
+            **params["datasets"]["blobs"],
+            "kind": "cifar10",
+            "n_samples": 30,
+            "n_train": 20,
+            "scale": "unit",
+            "source": source and str(repo / source),
+        }
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    return add
+
+
 def _cifar_garbage(repo: Path) -> None:
     folder = repo / "garbage_cifar"
     folder.mkdir(exist_ok=True)
     for name in ("data_batch_1", "test_batch"):
         (folder / name).write_bytes(b"\x80\x04 not a pickle")
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["datasets"]["cifar_here"] = {
-        **params["datasets"]["blobs"],
-        "kind": "cifar10",
-        "n_samples": 30,
-        "n_train": 20,
-        "scale": "unit",
-        "source": str(folder),
-    }
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    _cifar("garbage_cifar", "cifar_here")(repo)
 
 
 NOISE = np.random.default_rng(0).bytes(2048)
@@ -290,6 +300,12 @@ FILES = {
         _cifar_garbage,
         ("stages/data.py", "cifar_here"),
         "garbage_cifar/data_batch_1: not a CIFAR-10 batch",
+    ),
+    "cifar-offline": Damage(
+        _cifar("", "cifar_net"),
+        ("stages/data.py", "cifar_net"),
+        "could not download CIFAR-10 (for a dataset of kind cifar10",
+        offline=True,
     ),
     "unknown-data-argument": Damage(
         lambda repo: None, ("stages/data.py", "nosuch"), "unknown dataset 'nosuch'"
@@ -353,7 +369,14 @@ def test_a_damaged_file_is_named_by_the_stage_that_reads_it(damaged_run, case):
     try:
         case.damage(damaged_run)
         before = snapshot(damaged_run)
-        result = run([sys.executable, *case.stage], damaged_run, check=False)
+        env = None
+        if case.offline:  # nothing cached (an empty KERAS_HOME), nothing reachable
+            proxy = "http://127.0.0.1:9"
+            keras_home = damaged_run / "empty_keras_home"
+            keras_home.mkdir(exist_ok=True)
+            env = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy}
+            env |= {"http_proxy": proxy, "KERAS_HOME": str(keras_home)}
+        result = run([sys.executable, *case.stage], damaged_run, check=False, env=env)
         assert_refused(result, case.expect)
         assert snapshot(damaged_run) == before
     finally:  # put every file back for the next case

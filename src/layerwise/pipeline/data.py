@@ -97,7 +97,7 @@ def _cifar10(spec: DatasetConfig):
         except Exception as err:  # no network, a proxy, a damaged download: many types
             first = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
             raise UserError(
-                f"datasets.cifar10: could not download CIFAR-10 into ~/.keras/datasets "
+                "could not download CIFAR-10 (for a dataset of kind cifar10 with an empty source) "
                 f"({first}); " + CIFAR_BY_HAND
             ) from err
     x_train = x_train.reshape(len(x_train), -1)[: spec.n_train]
