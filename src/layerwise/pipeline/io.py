@@ -84,20 +84,25 @@ def read_json(path: str | Path):
     arithmetic on them gives NaN rather than a TypeError. A missing or damaged file is one
     clear UserError naming it."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError as err:
-        raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(
-            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
-        ) from err
+    text = _read_text(path)
     try:
         return _nan_summaries(json.loads(text))
     except json.JSONDecodeError as err:
         raise UserError(
             f"{path}: not valid JSON (line {err.lineno}, column {err.colno})"
             + _RESTORE.format(path)
+        ) from err
+
+
+def _read_text(path: Path) -> str:
+    """A results file's text; a missing or unreadable file is one UserError naming it."""
+    try:
+        return path.read_text()
+    except FileNotFoundError as err:
+        raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(
+            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
         ) from err
 
 
@@ -118,14 +123,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     """A table written by `write_csv`. A missing, truncated or damaged file is one clear
     UserError naming it (a cut-off last line would otherwise read as a row of NaN)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError as err:
-        raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(
-            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
-        ) from err
+    text = _read_text(path)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or not text.endswith("\n") or any(len(r) != len(rows[0]) for r in rows):
         raise UserError(
