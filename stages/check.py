@@ -4,8 +4,9 @@ sections) before any other stage runs.
 DVC deletes a stage's outputs just before it runs that stage, so a value refused inside
 a training stage has already cost that stage's results. This stage comes first in the
 graph (the `data` stage, and through it every other stage, depends on its marker): a
-refused value stops `dvc repro` and `dvc exp run` here, in about a second and without
-TensorFlow, with every earlier result still in place. The marker's bytes never change
+refused value in a hand-edited params.yaml stops `dvc repro` here, in about a second and
+without TensorFlow, with every earlier result still in place. (`dvc exp run` refuses the
+same values earlier still, while it composes: conf/config.yaml's `checked` key.) The marker's bytes never change
 and DVC keeps it while this stage runs (`persist`), so passing the check invalidates
 nothing downstream and failing it deletes nothing.
 """

@@ -156,27 +156,47 @@ def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
         ),
         ("data.name=nosuch", "data.name = 'nosuch' is not a dataset"),
         ("ensembles.compare.budget=7", "ensembles.compare.budget = 7 is not possible"),
+        # a list that shapes the pipeline (greedy_few_labels@<name>): refused before DVC
+        # checks the workspace out for the stages it would have
+        ("greedy.few_labels.datasets=[nosuch]", "greedy.few_labels.datasets: 'nosuch'"),
     ],
-    ids=["range", "unknown-dataset", "cross-field"],
+    ids=["range", "unknown-dataset", "cross-field", "pipeline-shape"],
 )
-def test_a_refused_value_stops_at_the_check_stage_and_every_result_stays(
+def test_a_refused_value_stops_dvc_exp_run_while_composing_and_every_result_stays(
     smoke_run, override, message
 ):
-    """A value the schema refuses (a range, a name, a rule across keys) is refused by the
-    first stage, before DVC deletes any other stage's outputs: every file under data/,
-    results/ and reports/ keeps its bytes, with no `dvc checkout`."""
+    """A value the schema refuses (a range, a name, a rule across keys) stops `dvc exp run`
+    while it composes conf/ (the `checked` key's resolver runs every check), before it
+    writes params.yaml or touches an output: nothing runs, every file keeps its bytes."""
     params = smoke_run.repo / "params.yaml"
     original, before = params.read_bytes(), outputs(smoke_run.repo)
     try:
         bad = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", override, check=False)
         assert bad.returncode != 0
-        assert ran_stages(bad.stdout) == {"check"}, bad.stdout
-        errors = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
-        assert len(errors) == 1 and message in errors[0], bad.stderr
-        assert "Traceback" not in bad.stdout + bad.stderr
+        assert ran_stages(bad.stdout) == set(), bad.stdout
+        assert message in bad.stderr and "Traceback" not in bad.stdout + bad.stderr
+        assert params.read_bytes() == original
         assert outputs(smoke_run.repo) == before
     finally:
-        params.write_bytes(original)  # `dvc exp run` composed the refused params.yaml
+        params.write_bytes(original)
+    assert smoke_run.status() == {}
+
+
+def test_a_hand_edit_refused_under_dvc_repro_stops_at_the_check_stage(smoke_run):
+    """`dvc repro` does not compose: the first stage, `check`, refuses a hand edit of
+    params.yaml before any other stage runs or loses its outputs."""
+    params = smoke_run.repo / "params.yaml"
+    original, before = params.read_bytes(), outputs(smoke_run.repo)
+    try:
+        params.write_text(original.decode().replace("n_replicas: 3", "n_replicas: 0", 1))
+        bad = smoke_run.dvc("repro", check=False)
+        assert bad.returncode != 0
+        assert ran_stages(bad.stdout) == {"check"}, bad.stdout
+        errors = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
+        assert len(errors) == 1 and "n_replicas = 0 is out of range" in errors[0], bad.stderr
+        assert outputs(smoke_run.repo) == before
+    finally:
+        params.write_bytes(original)
     assert smoke_run.status() == {}
 
 

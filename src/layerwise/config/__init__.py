@@ -55,6 +55,9 @@ STUDY_CHECKS = (
 @dataclass
 class Config:
     preset: str = "book"  # the experiment/ preset this configuration came from
+    # conf/config.yaml sets it through the `layerwise_check` resolver, which checks the
+    # whole composition while Hydra composes (see register_schema); always true
+    checked: bool = True
     seed: int = number_field(0, low=0, high=SEED_MAX)
     data: DataConfig = field(default_factory=DataConfig)
     datasets: dict[str, DatasetConfig] = field(default_factory=dict)
@@ -94,10 +97,27 @@ def check_config(cfg: Config) -> Config:
 
 
 def register_schema() -> None:
-    """Make `schema` (this Config) available to Hydra's defaults lists."""
+    """Make `schema` (this Config) available to Hydra's defaults lists, and register the
+    `layerwise_check` resolver that conf/config.yaml's `checked` key calls."""
     from hydra.core.config_store import ConfigStore
 
     ConfigStore.instance().store(name="schema", node=Config)
+    OmegaConf.register_new_resolver("layerwise_check", _check_composition, replace=True)
+
+
+def _check_composition(*, _root_) -> bool:
+    """Every check of the schema on the composed configuration, while it is composed.
+
+    `dvc exp run` composes conf/ (resolving interpolations, so calling this) before it
+    touches the workspace: a refused value stops it there, before DVC checks out the
+    workspace for the new pipeline. That matters where params shape the pipeline itself:
+    shrinking `greedy.few_labels.datasets` would otherwise have DVC drop the outputs of
+    the `greedy_few_labels@...` stages it no longer has, before the `check` stage runs.
+    """
+    raw = OmegaConf.to_container(_root_, resolve=False)
+    raw["checked"] = True  # this key itself, which is being resolved
+    to_config(raw, "composed conf/")
+    return True
 
 
 def to_config(raw: dict, source: str = "params.yaml") -> Config:

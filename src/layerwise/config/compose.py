@@ -25,11 +25,20 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationResolutionError
 
     register_schema()
-    with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
-        cfg = hydra_compose(config_name="config", overrides=list(overrides))
-    return OmegaConf.to_container(cfg, resolve=True)
+    try:
+        with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides))
+        return OmegaConf.to_container(cfg, resolve=True)
+    except InterpolationResolutionError as err:  # the `checked` key's schema checks
+        cause = err.__cause__ or err.__context__
+        while cause is not None and not isinstance(cause, UserError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        raise cause from None
 
 
 def _cache_dir() -> Path:
@@ -107,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # Hydra's composition errors; the cause says what is wrong
-        cause = err.__cause__
+        cause = err.__cause__ or err.__context__
         detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
         print(f"error: {str(err).splitlines()[0]}{detail}", file=sys.stderr)
         return 2
