@@ -87,7 +87,7 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
 def member_summary(members: pd.DataFrame) -> dict:
     """Mean single-member accuracy per repeat (first sweep), summarised over repeats."""
     first = members[members["sweep"] == members["sweep"].iloc[0]]
-    return summarize(first.groupby("repeat")["single_accuracy"].mean())
+    return summarize(first.groupby("repeat")["single_accuracy"].mean(), metric="single_accuracy")
 
 
 def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
@@ -272,7 +272,7 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
     by_key = repeats.pivot(index="repeat", columns="key", values="test_accuracy")
     for key in ("horizontal_voting", "weight_averaging"):
         if key in by_key:
-            diff = summarize(by_key[key] - by_key["single_model"])
+            diff = summarize(by_key[key] - by_key["single_model"], metric="accuracy_difference")
             paired.append(
                 f"{name(arms[key])} {signed(diff['mean'], 4)} "
                 f"(95% CI {signed(diff['ci_low'], 4)} to {signed(diff['ci_high'], 4)})"

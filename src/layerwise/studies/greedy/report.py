@@ -32,7 +32,7 @@ def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]
     """{depth: {score: summary over replicas}} for one method."""
     out = {}
     for depth, group in replicas[replicas["method"] == method].groupby("depth"):
-        out[int(depth)] = {c: summarize(group[c]) for c in SCORES if c in group}
+        out[int(depth)] = {c: summarize(group[c], metric=c) for c in SCORES if c in group}
         if "diverged" in group:
             out[int(depth)]["diverged"] = int(group["diverged"].sum())
     return out
@@ -451,8 +451,8 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
     }
     rows, text = [], []
     for setting, group in replicas.groupby("setting", sort=False):
-        chosen = summarize(group["test_accuracy"])
-        base = summarize(group["base_test_accuracy"])
+        chosen = summarize(group["test_accuracy"], metric="test_accuracy")
+        base = summarize(group["base_test_accuracy"], metric="base_test_accuracy")
         counts = group["chosen_depth"].value_counts().sort_index()
         mode = int(counts.idxmax())
         rows.append(
@@ -501,7 +501,10 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         tables[name] = read_csv(out / "sizes.csv")
         helped, hurt = [], []
         for n, group in replicas.groupby("n_labelled", sort=True):
-            s = {m: summarize(g["test_accuracy"]) for m, g in group.groupby("method", sort=False)}
+            s = {
+                m: summarize(g["test_accuracy"], metric="test_accuracy")
+                for m, g in group.groupby("method", sort=False)
+            }
             row = {"dataset": name, "labelled rows": int(n)}
             row.update({m: cell(v) for m, v in s.items()})
             rows.append(row)
