@@ -1,4 +1,4 @@
-"""Summaries over repeats and the interval each metric gets."""
+"""Summaries over repeats, the interval each metric gets, and the published-number rule."""
 
 import json
 
@@ -9,7 +9,9 @@ from scipy import stats
 from layerwise.pipeline.stats import (
     BOOTSTRAP,
     INTERVALS,
+    Published,
     T,
+    as_printed,
     band,
     interval_of,
     summarize,
@@ -100,7 +102,7 @@ def test_band_per_epoch_and_range_flag():
     np.testing.assert_allclose(b["mean"], [0.2, 0.5])
     assert b["low"][0] < 0.2 < b["high"][0] and b["low"][1] == b["high"][1] == 0.5
     s = summarize([0.7, 0.9], metric="test_accuracy")
-    assert within_range(0.8, s) and not within_range(0.95, s)
+    assert within_range(Published("0.8"), s) and not within_range(Published("0.95"), s)
 
 
 def test_a_loss_band_stays_within_its_replicas():
@@ -129,3 +131,37 @@ def test_a_band_over_diverged_replicas_uses_the_others():
     np.testing.assert_allclose(b["mean"], [0.3, 0.5])
     assert b["low"][0] < 0.3 < b["high"][0] and b["low"][1] == b["high"][1] == 0.5
     assert np.isnan(band(np.array([[np.nan, np.inf]]), metric="test_accuracy")["mean"][0])
+
+
+# -- published numbers and their printed precision -----------------------------------------
+
+
+def test_a_published_number_keeps_what_was_printed():
+    p = Published("0.000")
+    assert p == 0.0 and p.text == "0.000" and p.decimals == 3 and p.half_unit == 0.0005
+    assert Published("2.5").decimals == 1 and Published("12").half_unit == 0.5
+    with pytest.raises(TypeError):
+        Published(0.0)  # a float has already lost its printed precision
+    table = as_printed({"a": {2: "0.830"}, "b": ("0.807", "0.818")})
+    assert table["a"][2].text == "0.830" and [p.text for p in table["b"]] == ["0.807", "0.818"]
+
+
+def test_within_range_reads_the_printed_precision():
+    errors = {"min": 0.0004, "max": 0.0096}
+    assert within_range(Published("0.000"), errors)  # 0.0004 rounds to 0.000
+    assert not within_range(Published("0.000"), {**errors, "min": 0.0006})
+    assert within_range(Published("0.0"), {**errors, "min": 0.04})  # 0.0 is anything < 0.05
+    assert within_range(Published("0.010"), errors)  # 0.0095 .. 0.0105 meets ..0.0096
+    assert not within_range(Published("0.011"), errors)
+    assert not within_range(Published("0.0100"), errors)  # a fourth decimal narrows it
+
+
+def test_within_range_for_ranges_and_for_a_ci():
+    s = {"min": 0.80, "max": 0.8106, "ci_low": 0.802, "ci_high": 0.8066}
+    assert within_range((Published("0.811"), Published("0.820")), s)  # from 0.8105
+    assert not within_range((Published("0.812"), Published("0.820")), s)
+    assert not within_range((Published("0.790"), Published("0.799")), s)  # ends at 0.7995
+    assert within_range(Published("0.807"), s, ("ci_low", "ci_high"))  # from 0.8065
+    assert not within_range(Published("0.808"), s, ("ci_low", "ci_high"))
+    with pytest.raises(TypeError, match="printed precision"):
+        within_range(0.805, s)

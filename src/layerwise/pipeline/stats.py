@@ -1,5 +1,6 @@
 """Summaries over repeats: mean, standard deviation, 95% confidence interval, range, and
-for the metrics that need it the median and quartiles."""
+for the metrics that need it the median and quartiles; the published numbers set beside
+them and the one rule that says whether a published number is within ours."""
 
 from __future__ import annotations
 
@@ -139,6 +140,63 @@ def band(curves: np.ndarray, *, metric: str) -> dict[str, np.ndarray]:
     return {"mean": mean, "low": mean - half, "high": mean + half}
 
 
-def within_range(published: float, summary: dict[str, float]) -> bool:
-    """Whether a published single-run number falls inside our repeats' min..max."""
-    return summary["min"] <= published <= summary["max"]
+# -- published numbers --------------------------------------------------------------------
+
+
+class Published(float):
+    """A number as a reference printed it: `Published("0.000")` is the float 0.0 that
+    remembers its text, so the rule below knows the printed 0.000 stands for anything that
+    rounds to it (below 0.0005). Build it from the printed string, never from a float."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> Published:
+        if not isinstance(text, str):
+            raise TypeError(f"Published takes the number as printed (a string), not {text!r}")
+        number = super().__new__(cls, text)
+        number.text = text.strip()
+        return number
+
+    @property
+    def decimals(self) -> int:
+        """Digits printed after the decimal point."""
+        return len(self.text.partition(".")[2])
+
+    @property
+    def half_unit(self) -> float:
+        """Half a unit in the last printed place: how far the true value may lie."""
+        return 0.5 * 10.0**-self.decimals
+
+    def __repr__(self) -> str:
+        return f"Published({self.text!r})"
+
+
+def printed_span(published) -> tuple[float, float]:
+    """The values a published number (or a published (low, high) range) stands for: every
+    number that rounds to what was printed."""
+    low, high = published if isinstance(published, tuple) else (published, published)
+    for p in (low, high):
+        if not isinstance(p, Published):
+            raise TypeError(f"a published number needs its printed precision: {p!r}")
+    return float(low) - low.half_unit, float(high) + high.half_unit
+
+
+def within_range(published, summary: dict, bounds: tuple[str, str] = ("min", "max")) -> bool:
+    """Whether a published number is within our repeats: the values it stands for (its
+    printed precision) meet summary[bounds[0]]..summary[bounds[1]] (min..max by default;
+    ("ci_low", "ci_high") for a published mean against our CI). A published (low, high)
+    range is within when it overlaps ours. Every table and paragraph asks this function."""
+    low, high = printed_span(published)
+    return low <= summary[bounds[1]] and summary[bounds[0]] <= high
+
+
+def as_printed(numbers):
+    """Published numbers from the strings a reference printed, through nested dicts and
+    tuples (ranges, mean and std): {"a": "0.830", "b": ("0.807", "0.818")} -> Published."""
+    if isinstance(numbers, str):
+        return Published(numbers)
+    if isinstance(numbers, dict):
+        return {key: as_printed(value) for key, value in numbers.items()}
+    if isinstance(numbers, tuple):
+        return tuple(as_printed(value) for value in numbers)
+    raise TypeError(f"a published number is written as printed (a string), not {numbers!r}")

@@ -46,6 +46,15 @@ def ci(summary: dict) -> str:
     return f"{fmt(summary['ci_low'])}–{fmt(summary['ci_high'])}"
 
 
+def published_text(value) -> str:
+    """A published number as the reference printed it; a (low, high) range as low–high."""
+    if value is None:
+        return "–"
+    if isinstance(value, tuple):
+        return f"{value[0].text}–{value[1].text}"
+    return value.text
+
+
 def diverged_count(summary: dict) -> str:
     """' (2 of 30 diverged)' for a summary that left diverged repeats out, else ''."""
     k = summary.get("diverged", 0)
@@ -83,14 +92,15 @@ def diverged_note(metrics, what: str = "repeats") -> str:
     )
 
 
-def summary_row(label: str, summary: dict, reference: float | None) -> dict:
-    """One table row: our distribution over repeats beside the published number."""
+def summary_row(label: str, summary: dict, reference=None) -> dict:
+    """One table row: our distribution over repeats beside the published number (a
+    `Published`)."""
     row = {
         "": label + diverged_count(summary),
         "mean ± std": f"{fmt(summary['mean'])} ± {fmt(summary['std'])}",
         "95% CI": ci(summary),
         "min–max": f"{fmt(summary['min'])}–{fmt(summary['max'])}" if summary.get("n", 1) else "–",
-        "published": "–" if reference is None else fmt(reference),
+        "published": published_text(reference),
     }
     if reference is None or not summary.get("n", 1):
         row["published within our range?"] = "–"

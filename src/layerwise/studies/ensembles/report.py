@@ -6,8 +6,17 @@ import pandas as pd
 
 from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import summarize
-from layerwise.reporting.markdown import ReportContext, ci, diverged_note, fmt, image, signed, table
+from layerwise.pipeline.stats import summarize, within_range
+from layerwise.reporting.markdown import (
+    ReportContext,
+    ci,
+    diverged_note,
+    fmt,
+    image,
+    published_text,
+    signed,
+    table,
+)
 from layerwise.studies.ensembles import figures as plots
 from layerwise.studies.ensembles import published
 
@@ -24,20 +33,11 @@ TITLES = {
 }
 
 
-def _published_text(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, tuple):
-        return f"{fmt(value[0])}–{fmt(value[1])}"
-    return fmt(value)
-
-
 def _inside(value, summary: dict) -> str:
     """Whether a published number (or range) meets our repeats' min..max."""
     if value is None:
         return "–"
-    low, high = value if isinstance(value, tuple) else (value, value)
-    return "yes" if low <= summary["max"] and high >= summary["min"] else "**no**"
+    return "yes" if within_range(value, summary) else "**no**"
 
 
 def _overlap(a: dict, b: dict) -> bool:
@@ -77,7 +77,7 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
                     "best single": fmt(arm["best_single"]["mean"]),
                     "diversity": fmt(arm["diversity"]["mean"]),
                     "combiner fitted on": arm["fitted_on"],
-                    "published": _published_text(refs.get(key)),
+                    "published": published_text(refs.get(key)),
                     "published within our range?": _inside(refs.get(key), acc),
                 }
             )
@@ -151,8 +151,8 @@ def spread_sentence(results: dict, book: set[str]) -> str:
     key = next(k for k, a in arms.items() if a is sizes[0])
     if "model_averaging" in book and key in spread:
         text += (
-            f" The reference reports {fmt(spread['single'])} and {fmt(spread[key])} over its "
-            "repeats."
+            f" The reference reports {published_text(spread['single'])} and "
+            f"{published_text(spread[key])} over its repeats."
         )
     return text
 
@@ -186,8 +186,8 @@ def resampling_table(metrics: dict) -> str:
                 "estimated (held-out parts)": f"{fmt(estimate['mean'])} ± {fmt(estimate['std'])}",
                 f"ensemble on holdout ({metrics['holdout_rows']} rows)": fmt(holdout["mean"]),
                 "estimate − holdout": f"{signed(estimate['mean'] - holdout['mean'])}",
-                "published estimate": _published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
-                "published holdout": _published_text(published.ENSEMBLES["resampling"].get(scheme)),
+                "published estimate": published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
+                "published holdout": published_text(published.ENSEMBLES["resampling"].get(scheme)),
             }
         )
     return table(rows) if rows else ""

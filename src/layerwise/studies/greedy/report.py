@@ -42,10 +42,11 @@ def cell(s: dict) -> str:
     return f"{rp.fmt(s['mean'])} ± {rp.fmt(s['std'])} [{rp.ci(s)}]"
 
 
-def published_cell(reference: float | None, s: dict) -> str:
+def published_cell(reference, s: dict) -> str:
+    """A published number (as printed), marked where it is outside our replicas' range."""
     if reference is None:
         return "–"
-    return rp.fmt(reference) + ("" if within_range(reference, s) else " (**outside**)")
+    return rp.published_text(reference) + ("" if within_range(reference, s) else " (**outside**)")
 
 
 def count(n: int, noun: str) -> str:
