@@ -13,7 +13,9 @@ from layerwise.reporting.markdown import (
     diverged_note,
     fmt,
     image,
+    interval_name,
     published_text,
+    quartiles,
     signed,
     table,
 )
@@ -38,6 +40,14 @@ def _inside(value, summary: dict) -> str:
     if value is None:
         return "–"
     return "yes" if within_range(value, summary) else "**no**"
+
+
+def nll_cells(nll: dict) -> dict[str, str]:
+    """The NLL's two table cells: mean [95% CI] and median [interquartile range]."""
+    return {
+        f"NLL mean [95% CI, {interval_name('test_nll')}]": f"{fmt(nll['mean'])} [{ci(nll)}]",
+        "NLL median [IQR]": quartiles(nll),
+    }
 
 
 def _overlap(a: dict, b: dict) -> bool:
@@ -72,7 +82,7 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
                     "members": str(arm["n_members"]),
                     "test accuracy": f"{fmt(acc['mean'])} ± {fmt(acc['std'])}",
                     "95% CI": f"{fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}",
-                    "NLL": fmt(arm["test_nll"]["mean"]),
+                    **nll_cells(arm["test_nll"]),
                     "member-epochs": str(arm["member_epochs"]),
                     "best single": fmt(arm["best_single"]["mean"]),
                     "diversity": fmt(arm["diversity"]["mean"]),
@@ -208,7 +218,7 @@ def compare_rows(summary: dict) -> list[dict]:
                 "members trained on": arm["trained_on"],
                 "fitted on": arm["fitted_on"],
                 "test accuracy (95% CI)": f"{fmt(acc['mean'])} ({ci(acc)})",
-                "NLL": fmt(arm["test_nll"]["mean"]),
+                **nll_cells(arm["test_nll"]),
                 "member-epochs": cost,
                 "best single member": fmt(arm["best_single"]["mean"]),
                 "diversity": fmt(arm["diversity"]["mean"]) if arm["n_members"] > 1 else "–",
@@ -315,8 +325,10 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
     )
     lowest = min(arms.values(), key=lambda a: _mean(a, "test_nll"))
     text.append(
-        f"The lowest negative log-likelihood, {fmt(_mean(lowest, 'test_nll'))}, belongs to "
-        f"{name(lowest)}; the {B}-epoch single model has {fmt(_mean(single, 'test_nll'))}."
+        f"The lowest mean negative log-likelihood, {fmt(_mean(lowest, 'test_nll'))} (median "
+        f"{fmt(lowest['test_nll']['median'])}), belongs to {name(lowest)}; the {B}-epoch "
+        f"single model has {fmt(_mean(single, 'test_nll'))} (median "
+        f"{fmt(single['test_nll']['median'])})."
     )
     return " ".join(text)
 
@@ -349,11 +361,13 @@ def compare_part(ctx: ReportContext) -> list[str]:
         f"snapshot ensemble's size are fitted on {summary['validation_rows']} validation "
         "rows carved from the training rows (per repeat), never on the test rows; the "
         "members they combine train on the rest. Over "
-        f"{summary['repeats']} repeats of all training: mean test accuracy with its 95% CI, "
-        "mean NLL, the best single member, and diversity (the members' mean pairwise "
-        "disagreement on the test rows; for weight averaging, among the averaged "
-        "checkpoints). Horizontal voting and weight averaging draw on the very run behind "
-        "the single-model row.",
+        f"{summary['repeats']} repeats of all training: mean test accuracy with its 95% CI "
+        f"({interval_name('test_accuracy')}), the mean NLL with its 95% CI "
+        f"({interval_name('test_nll')}: the NLL is never negative and skewed over repeats) "
+        "and its median [interquartile range], the best single member, and diversity (the "
+        "members' mean pairwise disagreement on the test rows; for weight averaging, "
+        "among the averaged checkpoints). Horizontal voting and weight averaging draw on "
+        "the very run behind the single-model row.",
         table(compare_rows(summary)),
         image(link, "every method at one budget"),
         compare_text(summary, repeats),
@@ -391,7 +405,9 @@ def methods_part(ctx: ReportContext) -> list[str]:
         "optimizer and epochs, so rows of different methods do not compare the methods "
         "(the one-budget table does). Every method repeats its whole procedure (training "
         "included) over independent repeats; numbers are the mean over repeats with a "
-        "95% confidence interval. "
+        f"95% confidence interval ({interval_name('test_accuracy')} for accuracy, "
+        f"{interval_name('test_nll')} for the NLL, whose median [interquartile range] "
+        "stands beside it). "
         "Member-epochs count the epochs of training behind one ensemble (members x epochs; "
         "one run's epochs for horizontal voting, snapshots and weight averaging). Diversity "
         "is the members' mean pairwise disagreement on the test rows. Combiners with fitted "
