@@ -489,3 +489,73 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
     text = greedy_section(ctx)
     assert "### Activation" not in text and "### Depth selection" not in text
     assert "### Few labels" not in text
+
+
+def test_the_unsupervised_table_reads_reconstruction_error_as_a_heavy_tailed_quantity(
+    smoke_cfg, tmp_path
+):
+    """30 autoencoders of which one trained badly: no negative interval for an MSE, its
+    median [IQR] beside the mean, the paragraph on the same summaries, and published
+    numbers read with their printed precision (0.000 is anything below 0.0005)."""
+    import pandas as pd
+    from scipy import stats
+
+    from layerwise import report
+    from layerwise.pipeline.io import write_csv
+    from layerwise.studies.greedy.report import unsupervised_part
+    from layerwise.studies.greedy.runs import depth_table
+
+    n = 30
+    error = np.r_[np.linspace(0.0004, 0.02, n - 1), 12.0]
+    replicas = pd.DataFrame(
+        {
+            "method": "autoencoder",
+            "depth": np.repeat([2, 3], n),
+            "replica": np.tile(np.arange(n), 2),
+            "train_mse": np.r_[error, error * 2],
+            "test_mse": np.r_[error, error * 2],
+            "train_accuracy": 0.8,
+            # depth 2 reaches 0.8316: the published 0.832 (0.8315..0.8325) meets it
+            "test_accuracy": np.r_[np.linspace(0.80, 0.8316, n), np.linspace(0.78, 0.80, n)],
+            "diverged": 0.0,
+        }
+    )
+    out = tmp_path / "results" / "greedy_unsupervised"
+    write_csv(out / "replicas.csv", replicas)
+    depths = depth_table(replicas)
+    write_csv(out / "depths.csv", depths)
+    assert (depths[["test_mse_low", "train_mse_low"]] > 0).all().all()  # the figure's band
+    ctx = report.ReportContext(
+        cfg=smoke_cfg,
+        results=tmp_path / "results",
+        data=tmp_path,
+        figures=tmp_path / "figures",
+        overrides=[],
+    )
+    ctx.figures.mkdir()
+    text = "\n\n".join(unsupervised_part(ctx, book_data=True))
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("| depth"))
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    cells = [
+        c.strip() for c in next(x for x in lines if x.startswith("| 2 ")).strip("|").split("|")
+    ]
+    row = dict(zip(columns, cells, strict=True))
+
+    mean, std = error.mean(), error.std(ddof=1)
+    t_low, _ = stats.t.interval(0.95, n - 1, loc=mean, scale=std / np.sqrt(n))
+    assert t_low < 0  # what the table showed before: a negative error was "plausible"
+    mse = row["test MSE [95% CI, BCa bootstrap]"]
+    assert mse.startswith(f"{mean:.3f} ± {std:.3f} [")
+    low, high = (float(x) for x in mse.split("[")[1].rstrip("]").split("–"))
+    assert 0 < low < mean < high <= error.max()
+    q1, median, q3 = np.percentile(error, [25, 50, 75])
+    assert row["test MSE median [IQR]"] == f"{median:.3f} [{q1:.3f}–{q3:.3f}]"
+    assert row["published test MSE"] == "0.000"  # our min 0.0004 rounds to it: inside
+    assert row["published test acc."] == "0.832"  # inside by its printed precision
+    assert "BCa bootstrap" in text.split("| depth")[0]  # the caption names the interval
+    paragraph = lines[-1]
+    assert f"from {median:.4f} [{q1:.4f}–{q3:.4f}] at depth 2" in paragraph
+    assert f"goes from {mean:.4f} to {2 * mean:.4f}" in paragraph
+    assert "Its test MSE falls outside our replicas' range at no depth" in paragraph
+    assert "its test accuracy at depth 3." in paragraph

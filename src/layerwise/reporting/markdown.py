@@ -10,7 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from layerwise.pipeline.stats import within_range
+from layerwise.pipeline.stats import BOOTSTRAP, T, interval_of, within_range
+
+INTERVAL_NAMES = {T: "t", BOOTSTRAP: "BCa bootstrap"}  # as headers and captions say it
 
 
 @dataclass
@@ -40,10 +42,39 @@ def signed(x: float | None, digits: int = 3) -> str:
     return f"{x:+.{digits}f}"
 
 
-def ci(summary: dict) -> str:
+def ci(summary: dict, digits: int = 3) -> str:
     if not summary.get("n", 1):
         return "–"
-    return f"{fmt(summary['ci_low'])}–{fmt(summary['ci_high'])}"
+    return f"{fmt(summary['ci_low'], digits)}–{fmt(summary['ci_high'], digits)}"
+
+
+def interval_name(metric: str) -> str:
+    """How a metric's 95% CI is made, for a header or caption: 't' or 'BCa bootstrap'."""
+    return INTERVAL_NAMES[interval_of(metric)]
+
+
+def cell(summary: dict) -> str:
+    """'mean ± std [95% CI]' in one table cell."""
+    return f"{fmt(summary['mean'])} ± {fmt(summary['std'])} [{ci(summary)}]"
+
+
+def quartiles(summary: dict, digits: int = 3) -> str:
+    """'median [q1–q3]' of a summary made with the bootstrap (it carries the quartiles)."""
+    if not summary.get("n", 1):
+        return "–"
+    return (
+        f"{fmt(summary['median'], digits)} "
+        f"[{fmt(summary['q1'], digits)}–{fmt(summary['q3'], digits)}]"
+    )
+
+
+def published_text(value) -> str:
+    """A published number as the reference printed it; a (low, high) range as low–high."""
+    if value is None:
+        return "–"
+    if isinstance(value, tuple):
+        return f"{value[0].text}–{value[1].text}"
+    return value.text
 
 
 def diverged_count(summary: dict) -> str:
@@ -83,14 +114,18 @@ def diverged_note(metrics, what: str = "repeats") -> str:
     )
 
 
-def summary_row(label: str, summary: dict, reference: float | None) -> dict:
-    """One table row: our distribution over repeats beside the published number."""
+def summary_row(label: str, summary: dict, reference=None) -> dict:
+    """One table row: our distribution over repeats beside the published number (a
+    `Published`). A summary made with the bootstrap adds its median and quartiles, and its
+    CI column says so."""
+    robust = "median" in summary
     row = {
         "": label + diverged_count(summary),
         "mean ± std": f"{fmt(summary['mean'])} ± {fmt(summary['std'])}",
-        "95% CI": ci(summary),
+        f"95% CI ({INTERVAL_NAMES[BOOTSTRAP]})" if robust else "95% CI": ci(summary),
+        **({"median [IQR]": quartiles(summary)} if robust else {}),
         "min–max": f"{fmt(summary['min'])}–{fmt(summary['max'])}" if summary.get("n", 1) else "–",
-        "published": "–" if reference is None else fmt(reference),
+        "published": published_text(reference),
     }
     if reference is None or not summary.get("n", 1):
         row["published within our range?"] = "–"

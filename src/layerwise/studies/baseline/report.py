@@ -11,6 +11,7 @@ from layerwise.reporting.markdown import (
     diverged_note,
     fmt,
     image,
+    published_text,
     summary_row,
     table,
 )
@@ -87,7 +88,7 @@ def _paragraph(metrics: dict, refs: dict) -> list[str]:
             where = "inside" if inside else "outside"
             text.append(
                 f"The published single run's {key.replace('_', ' ')} "
-                f"({fmt(refs[key])}) lies {where} the range of our replicas."
+                f"({published_text(refs[key])}) lies {where} the range of our replicas."
             )
     if not refs:
         text.append("The references publish no number for this dataset.")

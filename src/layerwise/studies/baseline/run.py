@@ -29,7 +29,7 @@ def curve_table(history: History, names: dict[str, str]) -> pd.DataFrame:
     """Per-epoch mean and CI band of the chosen history curves, renamed."""
     table = {"epoch": np.arange(1, history.epochs + 1)}
     for key, label in names.items():
-        b = band(history.curves[key])
+        b = band(history.curves[key], metric=label)
         table[label] = b["mean"]
         table[f"{label}_low"] = b["low"]
         table[f"{label}_high"] = b["high"]
@@ -67,7 +67,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     metrics = {
         "dataset": cfg.data.name,
         "n_replicas": b.n_replicas,
-        **{col: summarize(replicas[col]) for col in replicas.columns[1:]},
+        **{col: summarize(replicas[col], metric=col) for col in replicas.columns[1:]},
     }
     curves = curve_table(
         history,

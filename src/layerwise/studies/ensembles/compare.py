@@ -85,7 +85,7 @@ class CompareResult:
         """One line per method: the comparison table as numbers (table.csv)."""
         lines = []
         for row in self.rows:
-            acc = summarize(row.arm.accuracy)
+            acc = summarize(row.arm.accuracy, metric="test_accuracy")
             lines.append(
                 {
                     "key": row.arm.key,

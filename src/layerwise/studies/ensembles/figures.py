@@ -26,7 +26,7 @@ def size_sweep(members: pd.DataFrame, title: str, path: str | Path) -> None:
             jitter = (i - 0.5 * (members["sweep"].nunique() - 1)) * 0.08
             ax.scatter(part["size"] + jitter, singles, s=6, alpha=0.35, color=color, linewidths=0)
         wide = part.pivot(index="size", columns="repeat", values="ensemble_accuracy")
-        b = band(wide.to_numpy())
+        b = band(wide.to_numpy(), metric="ensemble_accuracy")
         ax.plot(wide.index, b["mean"], color=color, lw=1.6, label=f"{name}: ensemble")
         low, high = np.clip(b["low"], 0, 1), np.clip(b["high"], 0, 1)  # accuracies
         ax.fill_between(wide.index, low, high, color=color, alpha=0.2)

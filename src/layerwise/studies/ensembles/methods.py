@@ -54,10 +54,10 @@ class Arm:
             "n_members": self.n_members,
             "member_epochs": self.member_epochs,
             "fitted_on": self.fitted_on,
-            "test_accuracy": summarize(self.accuracy),
-            "test_nll": summarize(self.nll),
-            "best_single": summarize(self.best_single),
-            "diversity": summarize(self.diversity),
+            "test_accuracy": summarize(self.accuracy, metric="test_accuracy"),
+            "test_nll": summarize(self.nll, metric="test_nll"),
+            "best_single": summarize(self.best_single, metric="best_single"),
+            "diversity": summarize(self.diversity, metric="diversity"),
         }
 
 
@@ -316,7 +316,10 @@ def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) ->
             f"average_{M}", f"average of {M}", probs.mean(axis=1), labels, probs, M * sub.epochs
         ),
     ]
-    extra = {"single_all_members": summarize(singles), "plateau_size": _plateau(sweep)}
+    extra = {
+        "single_all_members": summarize(singles, metric="single_accuracy"),
+        "plateau_size": _plateau(sweep),
+    }
     return MethodResult("model_averaging", arms, sweep_frame("averaging", sweep), extra)
 
 
@@ -459,7 +462,7 @@ def resampling(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Meth
                 for i in range(R * M)
             ]
         ).reshape(R, M)
-        estimates[scheme] = summarize(held_acc.mean(axis=1))
+        estimates[scheme] = summarize(held_acc.mean(axis=1), metric="test_accuracy")
         frames.append(sweep_frame(scheme, comb.size_sweep(probs, data.y_test)))
         arms.append(
             make_arm(

@@ -6,8 +6,19 @@ import pandas as pd
 
 from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import summarize
-from layerwise.reporting.markdown import ReportContext, ci, diverged_note, fmt, image, signed, table
+from layerwise.pipeline.stats import summarize, within_range
+from layerwise.reporting.markdown import (
+    ReportContext,
+    ci,
+    diverged_note,
+    fmt,
+    image,
+    interval_name,
+    published_text,
+    quartiles,
+    signed,
+    table,
+)
 from layerwise.studies.ensembles import figures as plots
 from layerwise.studies.ensembles import published
 
@@ -24,20 +35,19 @@ TITLES = {
 }
 
 
-def _published_text(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, tuple):
-        return f"{fmt(value[0])}–{fmt(value[1])}"
-    return fmt(value)
-
-
 def _inside(value, summary: dict) -> str:
     """Whether a published number (or range) meets our repeats' min..max."""
     if value is None:
         return "–"
-    low, high = value if isinstance(value, tuple) else (value, value)
-    return "yes" if low <= summary["max"] and high >= summary["min"] else "**no**"
+    return "yes" if within_range(value, summary) else "**no**"
+
+
+def nll_cells(nll: dict) -> dict[str, str]:
+    """The NLL's two table cells: mean [95% CI] and median [interquartile range]."""
+    return {
+        f"NLL mean [95% CI, {interval_name('test_nll')}]": f"{fmt(nll['mean'])} [{ci(nll)}]",
+        "NLL median [IQR]": quartiles(nll),
+    }
 
 
 def _overlap(a: dict, b: dict) -> bool:
@@ -72,12 +82,12 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
                     "members": str(arm["n_members"]),
                     "test accuracy": f"{fmt(acc['mean'])} ± {fmt(acc['std'])}",
                     "95% CI": f"{fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}",
-                    "NLL": fmt(arm["test_nll"]["mean"]),
+                    **nll_cells(arm["test_nll"]),
                     "member-epochs": str(arm["member_epochs"]),
                     "best single": fmt(arm["best_single"]["mean"]),
                     "diversity": fmt(arm["diversity"]["mean"]),
                     "combiner fitted on": arm["fitted_on"],
-                    "published": _published_text(refs.get(key)),
+                    "published": published_text(refs.get(key)),
                     "published within our range?": _inside(refs.get(key), acc),
                 }
             )
@@ -87,7 +97,7 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
 def member_summary(members: pd.DataFrame) -> dict:
     """Mean single-member accuracy per repeat (first sweep), summarised over repeats."""
     first = members[members["sweep"] == members["sweep"].iloc[0]]
-    return summarize(first.groupby("repeat")["single_accuracy"].mean())
+    return summarize(first.groupby("repeat")["single_accuracy"].mean(), metric="single_accuracy")
 
 
 def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
@@ -151,8 +161,8 @@ def spread_sentence(results: dict, book: set[str]) -> str:
     key = next(k for k, a in arms.items() if a is sizes[0])
     if "model_averaging" in book and key in spread:
         text += (
-            f" The reference reports {fmt(spread['single'])} and {fmt(spread[key])} over its "
-            "repeats."
+            f" The reference reports {published_text(spread['single'])} and "
+            f"{published_text(spread[key])} over its repeats."
         )
     return text
 
@@ -186,8 +196,8 @@ def resampling_table(metrics: dict) -> str:
                 "estimated (held-out parts)": f"{fmt(estimate['mean'])} ± {fmt(estimate['std'])}",
                 f"ensemble on holdout ({metrics['holdout_rows']} rows)": fmt(holdout["mean"]),
                 "estimate − holdout": f"{signed(estimate['mean'] - holdout['mean'])}",
-                "published estimate": _published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
-                "published holdout": _published_text(published.ENSEMBLES["resampling"].get(scheme)),
+                "published estimate": published_text(published.RESAMPLING_ESTIMATES.get(scheme)),
+                "published holdout": published_text(published.ENSEMBLES["resampling"].get(scheme)),
             }
         )
     return table(rows) if rows else ""
@@ -208,7 +218,7 @@ def compare_rows(summary: dict) -> list[dict]:
                 "members trained on": arm["trained_on"],
                 "fitted on": arm["fitted_on"],
                 "test accuracy (95% CI)": f"{fmt(acc['mean'])} ({ci(acc)})",
-                "NLL": fmt(arm["test_nll"]["mean"]),
+                **nll_cells(arm["test_nll"]),
                 "member-epochs": cost,
                 "best single member": fmt(arm["best_single"]["mean"]),
                 "diversity": fmt(arm["diversity"]["mean"]) if arm["n_members"] > 1 else "–",
@@ -272,7 +282,7 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
     by_key = repeats.pivot(index="repeat", columns="key", values="test_accuracy")
     for key in ("horizontal_voting", "weight_averaging"):
         if key in by_key:
-            diff = summarize(by_key[key] - by_key["single_model"])
+            diff = summarize(by_key[key] - by_key["single_model"], metric="accuracy_difference")
             paired.append(
                 f"{name(arms[key])} {signed(diff['mean'], 4)} "
                 f"(95% CI {signed(diff['ci_low'], 4)} to {signed(diff['ci_high'], 4)})"
@@ -315,8 +325,10 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
     )
     lowest = min(arms.values(), key=lambda a: _mean(a, "test_nll"))
     text.append(
-        f"The lowest negative log-likelihood, {fmt(_mean(lowest, 'test_nll'))}, belongs to "
-        f"{name(lowest)}; the {B}-epoch single model has {fmt(_mean(single, 'test_nll'))}."
+        f"The lowest mean negative log-likelihood, {fmt(_mean(lowest, 'test_nll'))} (median "
+        f"{fmt(lowest['test_nll']['median'])}), belongs to {name(lowest)}; the {B}-epoch "
+        f"single model has {fmt(_mean(single, 'test_nll'))} (median "
+        f"{fmt(single['test_nll']['median'])})."
     )
     return " ".join(text)
 
@@ -349,11 +361,13 @@ def compare_part(ctx: ReportContext) -> list[str]:
         f"snapshot ensemble's size are fitted on {summary['validation_rows']} validation "
         "rows carved from the training rows (per repeat), never on the test rows; the "
         "members they combine train on the rest. Over "
-        f"{summary['repeats']} repeats of all training: mean test accuracy with its 95% CI, "
-        "mean NLL, the best single member, and diversity (the members' mean pairwise "
-        "disagreement on the test rows; for weight averaging, among the averaged "
-        "checkpoints). Horizontal voting and weight averaging draw on the very run behind "
-        "the single-model row.",
+        f"{summary['repeats']} repeats of all training: mean test accuracy with its 95% CI "
+        f"({interval_name('test_accuracy')}), the mean NLL with its 95% CI "
+        f"({interval_name('test_nll')}: the NLL is never negative and skewed over repeats) "
+        "and its median [interquartile range], the best single member, and diversity (the "
+        "members' mean pairwise disagreement on the test rows; for weight averaging, "
+        "among the averaged checkpoints). Horizontal voting and weight averaging draw on "
+        "the very run behind the single-model row.",
         table(compare_rows(summary)),
         image(link, "every method at one budget"),
         compare_text(summary, repeats),
@@ -391,7 +405,9 @@ def methods_part(ctx: ReportContext) -> list[str]:
         "optimizer and epochs, so rows of different methods do not compare the methods "
         "(the one-budget table does). Every method repeats its whole procedure (training "
         "included) over independent repeats; numbers are the mean over repeats with a "
-        "95% confidence interval. "
+        f"95% confidence interval ({interval_name('test_accuracy')} for accuracy, "
+        f"{interval_name('test_nll')} for the NLL, whose median [interquartile range] "
+        "stands beside it). "
         "Member-epochs count the epochs of training behind one ensemble (members x epochs; "
         "one run's epochs for horizontal voting, snapshots and weight averaging). Diversity "
         "is the members' mean pairwise disagreement on the test rows. Combiners with fitted "

@@ -32,20 +32,20 @@ def summaries(replicas: pd.DataFrame, method: str) -> dict[int, dict[str, dict]]
     """{depth: {score: summary over replicas}} for one method."""
     out = {}
     for depth, group in replicas[replicas["method"] == method].groupby("depth"):
-        out[int(depth)] = {c: summarize(group[c]) for c in SCORES if c in group}
+        out[int(depth)] = {c: summarize(group[c], metric=c) for c in SCORES if c in group}
         if "diverged" in group:
             out[int(depth)]["diverged"] = int(group["diverged"].sum())
     return out
 
 
-def cell(s: dict) -> str:
-    return f"{rp.fmt(s['mean'])} ± {rp.fmt(s['std'])} [{rp.ci(s)}]"
+cell = rp.cell
 
 
-def published_cell(reference: float | None, s: dict) -> str:
+def published_cell(reference, s: dict) -> str:
+    """A published number (as printed), marked where it is outside our replicas' range."""
     if reference is None:
         return "–"
-    return rp.fmt(reference) + ("" if within_range(reference, s) else " (**outside**)")
+    return rp.published_text(reference) + ("" if within_range(reference, s) else " (**outside**)")
 
 
 def count(n: int, noun: str) -> str:
@@ -246,12 +246,15 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
         mse_path,
     )
 
+    error_ci = rp.interval_name("test_mse")  # one interval for train and test MSE
     rows = []
     for depth, s in ours.items():
         row = {
             "depth": depth,
-            "train MSE": cell(s["train_mse"]),
-            "test MSE": cell(s["test_mse"]),
+            f"train MSE [95% CI, {error_ci}]": cell(s["train_mse"]),
+            "train MSE median [IQR]": rp.quartiles(s["train_mse"]),
+            f"test MSE [95% CI, {error_ci}]": cell(s["test_mse"]),
+            "test MSE median [IQR]": rp.quartiles(s["test_mse"]),
             "head train acc.": cell(s["train_accuracy"]),
             "head test acc.": cell(s["test_accuracy"]),
             "diverged": f"{s.get('diverged', 0)} of {n}",
@@ -268,7 +271,7 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
     acc = {d: s["test_accuracy"] for d, s in ours.items()}
     worst = max(mse, key=lambda d: mse[d]["mean"])
     best = max(acc, key=lambda d: acc[d]["mean"])
-    unstable = [d for d, s in mse.items() if s["max"] > 10 * max(mse[first]["mean"], 1e-3)]
+    unstable = [d for d, s in mse.items() if s["max"] > 10 * max(mse[first]["median"], 1e-3)]
     diverged = {d: s.get("diverged", 0) for d, s in ours.items()}
     text = [
         (
@@ -278,11 +281,13 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
             if diverged[last]
             else "No autoencoder diverged. "
         )
-        + "Test reconstruction error goes from "
-        f"{rp.fmt(mse[first]['mean'], 4)} at depth {first} to "
-        f"{rp.fmt(mse[last]['mean'], 4)} at depth {last}; its largest mean, "
-        f"{rp.fmt(mse[worst]['mean'], 4)}, "
-        f"is at depth {worst}. Replicas whose error exceeds ten times the base autoencoder's "
+        + "Test reconstruction error, as median [interquartile range] over replicas, goes "
+        f"from {rp.quartiles(mse[first], 4)} at depth {first} to "
+        f"{rp.quartiles(mse[last], 4)} at depth {last}. Its mean, which the worst replicas "
+        f"pull up, goes from {rp.fmt(mse[first]['mean'], 4)} to "
+        f"{rp.fmt(mse[last]['mean'], 4)} (95% CI {rp.ci(mse[last], 4)}, {error_ci}) and is "
+        f"largest, {rp.fmt(mse[worst]['mean'], 4)}, at depth {worst}. Replicas whose error "
+        "exceeds ten times the base autoencoder's median "
         f"appear {_at_depths(unstable)}.",
         f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
         f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
@@ -317,7 +322,11 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
         f"{count(g.additions, 'hidden layer')}, "
         f"{g.epochs} epochs per depth; at each depth a softmax head is fitted for "
         f"{g.classifier_epochs} epochs on the frozen encoder, and the reconstruction layer "
-        "is put back for the next round.",
+        "is put back for the next round. Cells: mean ± std [95% CI of the mean] over "
+        f"replicas, a {rp.interval_name('test_accuracy')} interval for the head's accuracy; "
+        "the reconstruction error cannot be negative and a few badly trained replicas "
+        f"give it a long upper tail, so its interval is a {error_ci} one (within the range "
+        "of the replicas) and its median [interquartile range] stands beside it.",
         rp.table(rows),
         rp.image(acc_link, "unsupervised greedy classifier accuracy by depth"),
         rp.image(mse_link, "reconstruction error by depth"),
@@ -451,8 +460,8 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
     }
     rows, text = [], []
     for setting, group in replicas.groupby("setting", sort=False):
-        chosen = summarize(group["test_accuracy"])
-        base = summarize(group["base_test_accuracy"])
+        chosen = summarize(group["test_accuracy"], metric="test_accuracy")
+        base = summarize(group["base_test_accuracy"], metric="base_test_accuracy")
         counts = group["chosen_depth"].value_counts().sort_index()
         mode = int(counts.idxmax())
         rows.append(
@@ -501,7 +510,10 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         tables[name] = read_csv(out / "sizes.csv")
         helped, hurt = [], []
         for n, group in replicas.groupby("n_labelled", sort=True):
-            s = {m: summarize(g["test_accuracy"]) for m, g in group.groupby("method", sort=False)}
+            s = {
+                m: summarize(g["test_accuracy"], metric="test_accuracy")
+                for m, g in group.groupby("method", sort=False)
+            }
             row = {"dataset": name, "labelled rows": int(n)}
             row.update({m: cell(v) for m, v in s.items()})
             rows.append(row)

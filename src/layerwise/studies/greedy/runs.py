@@ -74,7 +74,7 @@ def depth_table(replicas: pd.DataFrame) -> pd.DataFrame:
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         row = {"method": method, "depth": depth, "n_replicas": len(group)}
         for col in scores:
-            s = summarize(group[col])
+            s = summarize(group[col], metric=col)
             row[col] = s["mean"]
             row[f"{col}_std"] = s["std"]
             row[f"{col}_low"] = s["ci_low"]
@@ -98,7 +98,8 @@ def _metrics(replicas: pd.DataFrame) -> dict:
     metrics: dict = {}
     for (method, depth), group in replicas.groupby(["method", "depth"], sort=False):
         metrics.setdefault(method, {})[f"depth_{depth}"] = {
-            col: {k: v for k, v in summarize(group[col]).items() if k != "n"} for col in scores
+            col: {k: v for k, v in summarize(group[col], metric=col).items() if k != "n"}
+            for col in scores
         }
     return metrics
 
@@ -618,8 +619,10 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
         metrics[setting] = {
             "chosen_depth": {f"depth_{k}": int(v) for k, v in counts.items()},
             "chosen_depth_mean": float(group["chosen_depth"].mean()),
-            "test_accuracy": summarize(group["test_accuracy"]),
-            "base_test_accuracy": summarize(group["base_test_accuracy"]),
+            "test_accuracy": summarize(group["test_accuracy"], metric="test_accuracy"),
+            "base_test_accuracy": summarize(
+                group["base_test_accuracy"], metric="base_test_accuracy"
+            ),
         }
     return StudyResult(replicas, pd.DataFrame(), metrics)
 
@@ -767,7 +770,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     replicas = pd.DataFrame(rows)
     table = []
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        s = summarize(group["test_accuracy"])
+        s = summarize(group["test_accuracy"], metric="test_accuracy")
         table.append(
             {
                 "n_labelled": n,
@@ -784,5 +787,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
         "autoencoders_diverged": int(diverged.sum()),
     }
     for (n, method), group in replicas.groupby(["n_labelled", "method"], sort=False):
-        metrics.setdefault(f"n_{n}", {})[method] = summarize(group["test_accuracy"])
+        metrics.setdefault(f"n_{n}", {})[method] = summarize(
+            group["test_accuracy"], metric="test_accuracy"
+        )
     return StudyResult(replicas, pd.DataFrame(table), metrics)

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from layerwise.pipeline.io import read_csv, read_json
+from layerwise.pipeline.stats import within_range
 from layerwise.reporting import figures as plots
-from layerwise.reporting.markdown import ReportContext, ci, diverged_note, fmt, image, table
+from layerwise.reporting.markdown import (
+    ReportContext,
+    ci,
+    diverged_note,
+    fmt,
+    image,
+    published_text,
+    table,
+)
 from layerwise.studies.transfer import figures as transfer_figures
 from layerwise.studies.transfer import published
 
@@ -47,6 +56,12 @@ def _published(case_is_reference: bool, protocol: str, arm: str):
     return None
 
 
+def _mean_in_ci(published_mean, summary: dict) -> bool:
+    """A published mean over repeats against our 95% CI of the mean (printed precision
+    included: the one rule of `within_range`)."""
+    return within_range(published_mean, summary, ("ci_low", "ci_high"))
+
+
 def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int) -> dict:
     test = entry["test_accuracy"]
     versus = entry.get("vs_standalone")
@@ -57,10 +72,10 @@ def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int
         "min–max": f"{fmt(test['min'])}–{fmt(test['max'])}",
         "published mean (std)": "–"
         if reference is None
-        else (f"{fmt(reference[0])} ({fmt(reference[1])})"),
+        else (f"{published_text(reference[0])} ({published_text(reference[1])})"),
         "published mean in our CI?": "–"
         if reference is None
-        else ("yes" if test["ci_low"] <= reference[0] <= test["ci_high"] else "**no**"),
+        else ("yes" if _mean_in_ci(reference[0], test) else "**no**"),
         "Δ vs standalone": "–" if versus is None else f"{versus['difference']:+.3f}",
         "Welch p": "–" if versus is None else _p(versus["welch_p"]),
         "Mann-Whitney p": "–" if versus is None else _p(versus["mann_whitney_p"]),
@@ -151,10 +166,10 @@ def _case_paragraph(
         outside = []
         for arm, (mean, _std) in published.TRANSFER_REPEATS.items():
             entry = standalone if arm == "standalone" else m["same_source"].get(arm)
-            if entry is not None and not (
-                entry["test_accuracy"]["ci_low"] <= mean <= entry["test_accuracy"]["ci_high"]
-            ):
-                outside.append(f"{arm} ({fmt(mean)} vs our {fmt(entry['test_accuracy']['mean'])})")
+            if entry is not None and not _mean_in_ci(mean, entry["test_accuracy"]):
+                outside.append(
+                    f"{arm} ({published_text(mean)} vs our {fmt(entry['test_accuracy']['mean'])})"
+                )
         text.append(
             "Published means outside our 95% CI: " + ", ".join(outside) + "."
             if outside
@@ -196,7 +211,10 @@ def transfer_section(ctx: ReportContext) -> str:
                 "train accuracy": fmt(m["train_accuracy"]),
                 "test accuracy": fmt(m["test_accuracy"]),
                 "published train / test": (
-                    f"{fmt(ref['train_accuracy'])} / {fmt(ref['test_accuracy'])}" if ref else "–"
+                    f"{published_text(ref['train_accuracy'])} / "
+                    f"{published_text(ref['test_accuracy'])}"
+                    if ref
+                    else "–"
                 ),
             }
         )

@@ -311,7 +311,9 @@ def run(
                 seed_for(cfg.seed, "transfer", case_name, "fresh sources"),
             )
             protocol_sources["fresh_source"] = fresh
-            case_metrics["fresh_sources"] = summarize(history.curves["val_score"][-1])
+            case_metrics["fresh_sources"] = summarize(
+                history.curves["val_score"][-1], metric="test_accuracy"
+            )
             done += 1
             if meter:
                 meter(done)
@@ -359,9 +361,9 @@ def run(
             test = curves["val_score"][-1]
             reach = epochs_to_reach(curves["val_score"], t.reach_fraction)
             entry = {
-                "test_accuracy": summarize(test),
-                "train_accuracy": summarize(curves["score"][-1]),
-                "epochs_to_reach": summarize(reach),
+                "test_accuracy": summarize(test, metric="test_accuracy"),
+                "train_accuracy": summarize(curves["score"][-1], metric="train_accuracy"),
+                "epochs_to_reach": summarize(reach, metric="epochs_to_reach"),
             }
             if arm != STANDALONE:
                 entry["vs_standalone"] = compare_to_control(test, control)
@@ -381,7 +383,7 @@ def run(
                     }
                 )
             )
-            b = band(curves["val_score"])
+            b = band(curves["val_score"], metric="test_accuracy")
             curve_rows.append(
                 pd.DataFrame(
                     {
