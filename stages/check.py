@@ -7,8 +7,8 @@ graph (the `data` stage, and through it every other stage, depends on its marker
 refused value in a hand-edited params.yaml stops `dvc repro` here, in about a second and
 without TensorFlow, with every earlier result still in place. (`dvc exp run` refuses the
 same values earlier still, while it composes: conf/config.yaml's `checked` key.) The
-marker's bytes never change and DVC keeps it while this stage runs (`persist`), so passing the check invalidates
-nothing downstream and failing it deletes nothing.
+marker's bytes never change and DVC keeps it while this stage runs (`persist`), so
+passing the check invalidates nothing downstream and failing it deletes nothing.
 """
 
 from pathlib import Path
