@@ -125,7 +125,7 @@ def raw_params():
         (
             lambda p: p["datasets"]["blobs"].update(kind="iris"),
             "datasets.blobs.kind = 'iris' is not allowed "
-            "(allowed: blobs, digits, mnist1d, cifar10)",
+            "(allowed: blobs, digits, mnist1d, cifar10, csv)",
         ),
         (
             lambda p: p["datasets"]["blobs"].update(n_train=1000),
