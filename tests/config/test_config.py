@@ -182,7 +182,7 @@ def test_hand_edited_params_fail_with_one_clear_line(edit, message):
     params = raw_params()
     edit(params)
     with pytest.raises(UserError) as info:
-        to_config(params)
+        to_config(params, data_root=ROOT)
     text = str(info.value)
     assert "\n" not in text
     assert text.startswith("params.yaml: ")
