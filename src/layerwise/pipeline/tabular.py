@@ -44,7 +44,7 @@ def split_sizes(n_rows: int, test_fraction: float) -> tuple[int, int]:
     return n_rows - n_test, n_test
 
 
-def _names(columns: Sequence[str], limit: int = 12) -> str:
+def _names(columns: Sequence[str], limit: int = 20) -> str:
     shown = ", ".join(repr(c) for c in columns[:limit])
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
 
