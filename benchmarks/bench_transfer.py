@@ -23,7 +23,7 @@ def book_config():
     from layerwise.config import to_config
     from layerwise.config.compose import compose
 
-    cfg = to_config(compose([], ROOT / "conf"), "book preset")
+    cfg = to_config(compose([], ROOT / "conf"), "book preset", ROOT)
     cfg.transfer.cases = {"forward": cfg.transfer.cases["forward"]}
     cfg.transfer.source.problems = {"p1": cfg.transfer.source.problems["p1"]}
     return cfg

@@ -31,4 +31,5 @@ if __name__ == "__main__":
         main,
         describe=lambda cfg, args: "check every key of params.yaml",
         record_time=False,  # a timing file would be an output, deleted when a check fails
+        read_data_files=True,  # a csv dataset's file too (a dependency of this stage)
     )

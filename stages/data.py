@@ -1,7 +1,8 @@
 """Stage `data`: build every dataset of params.yaml's `datasets` section (data/<name>.npz)
-and its preview figure (data/<name>.png). One stage for all of them: each costs a fraction
-of a second, less than starting a process, and a file rebuilt with the same bytes reruns
-nothing downstream."""
+and its preview figure (data/<name>.png), the csv dataset from the user's own file
+(datasets.csv.path, a dependency of this stage). One stage for all of them: each costs a
+fraction of a second, less than starting a process, and a file rebuilt with the same bytes
+reruns nothing downstream."""
 
 from pathlib import Path
 
@@ -24,10 +25,17 @@ def main(cfg, args):
             f"unknown dataset {unknown[0]!r} (allowed: {', '.join(sorted(cfg.datasets))})"
         )
     for name in args.names or cfg.datasets:
-        dataset = data.build(cfg.datasets[name])
+        spec = cfg.datasets[name]
+        dataset = data.build(spec)
         data.save(dataset, Path("data") / f"{name}.npz")
         figures.dataset_preview(dataset, name, Path("data") / f"{name}.png")
-        print(f"  {name}: {cfg.datasets[name].kind}, {len(dataset.y_train)} train rows", flush=True)
+        what = spec.kind
+        if spec.kind == "csv":
+            what += (
+                f" ({spec.path}, target {spec.target!r}: {dataset.n_classes} classes, "
+                f"{dataset.n_features} features)"
+            )
+        print(f"  {name}: {what}, {len(dataset.y_train)} train rows", flush=True)
 
 
 def describe(cfg, args):

@@ -37,4 +37,6 @@ def datasets(smoke_cfg):
     """Every dataset of the smoke configuration, built once per test session."""
     from layerwise.pipeline import data
 
-    return {name: data.build(spec) for name, spec in smoke_cfg.datasets.items()}
+    from .helpers.commands import ROOT
+
+    return {name: data.build(spec, ROOT) for name, spec in smoke_cfg.datasets.items()}

@@ -95,15 +95,29 @@ def test_only_the_report_and_the_own_study_are_study_dependencies(stages):
         assert studies == (expected if study else set()), (name, studies)
 
 
-@pytest.mark.parametrize("preset", ["book", "smoke"])
-def test_every_data_file_a_stage_opens_is_a_dependency(preset, tmp_path):
+# every study on the user's table, with the example file the default points at
+ON_CSV = (
+    "data=csv",
+    "ensembles.compare.dataset=csv",
+    "ensembles.snapshot.dataset=csv",
+    "greedy.few_labels.datasets=[blobs,csv]",
+)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [("experiment=book",), ("experiment=smoke",), ("experiment=smoke", *ON_CSV)],
+    ids=["book", "smoke", "smoke-csv"],
+)
+def test_every_data_file_a_stage_opens_is_a_dependency(overrides, tmp_path):
     """Run each stage's own rule for the files it reads against the resolved deps of the
-    stage graph composed with that preset."""
+    stage graph composed with those overrides."""
     from layerwise.config import to_config
     from layerwise.config.compose import compose, dump
 
-    params = compose([f"experiment={preset}"], ROOT / "conf")
-    cfg = to_config(params, preset)
+    preset = " ".join(overrides)
+    params = compose(list(overrides), ROOT / "conf")
+    cfg = to_config(params, preset, ROOT)
     # resolve dvc.yaml against this preset's params, in a copy of the two files
     (tmp_path / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
     (tmp_path / "params.yaml").write_text(dump(params))

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from layerwise.config import as_dict
+from layerwise.pipeline import data
 from layerwise.pipeline.io import atomic_path, read_json
 from layerwise.reporting.markdown import ReportContext, image, table
 from layerwise.studies.baseline.report import baseline_section
@@ -27,14 +28,21 @@ def data_section(ctx: ReportContext) -> str:
     path, link = ctx.figure(f"data_{name}.png")
     shutil.copyfile(src, path)
     spec = ctx.cfg.datasets[name]
-    return "\n\n".join(
-        [
-            "## Data",
+    if spec.kind == "csv":  # the rows, classes and features are the file's
+        built = data.load(ctx.data / f"{name}.npz")
+        classes = ", ".join(built.class_names[:20]) + (", ..." if built.n_classes > 20 else "")
+        text = (
+            f"The baseline trains on **{name}**, the table `{spec.path}` (csv; column "
+            f"`{spec.target}` holds the class: {built.n_classes} classes, {classes}; "
+            f"{built.n_features} feature columns; {len(built.y_train)} training rows, "
+            f"{len(built.y_test)} test rows, stratified; scaling: {spec.scale})."
+        )
+    else:
+        text = (
             f"The baseline trains on **{name}** ({spec.kind}; {spec.n_train} training rows, "
-            f"{spec.n_samples - spec.n_train} test rows, scaling: {spec.scale}).",
-            image(link, f"{name} dataset"),
-        ]
-    )
+            f"{spec.n_samples - spec.n_train} test rows, scaling: {spec.scale})."
+        )
+    return "\n\n".join(["## Data", text, image(link, f"{name} dataset")])
 
 
 def sections() -> list[Callable[[ReportContext], str]]:

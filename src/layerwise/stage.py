@@ -3,6 +3,7 @@ project's configuration (load and check params.yaml; name the overrides in the h
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from layerwise.config import Config, as_dict, load_params
@@ -21,6 +22,11 @@ def overrides_note(cfg: Config) -> str:
     return f"; overrides: {' '.join(found)}" if found else ""
 
 
-def stage_main(stage: str, run, **options) -> None:
-    """`pipeline.runner.run_stage` with this project's params loader and header note."""
-    run_stage(stage, run, load=load_params, note=overrides_note, **options)
+def stage_main(stage: str, run, *, read_data_files: bool = False, **options) -> None:
+    """`pipeline.runner.run_stage` with this project's params loader and header note.
+
+    `read_data_files`: check the bounds that need a csv dataset's file (only the `check`
+    stage does: the file is among its dependencies, not among those of the stages after
+    it, and it is checked there before any of them runs)."""
+    load = partial(load_params, data_root="." if read_data_files else None)
+    run_stage(stage, run, load=load, note=overrides_note, **options)

@@ -125,7 +125,7 @@ def raw_params():
         (
             lambda p: p["datasets"]["blobs"].update(kind="iris"),
             "datasets.blobs.kind = 'iris' is not allowed "
-            "(allowed: blobs, digits, mnist1d, cifar10)",
+            "(allowed: blobs, digits, mnist1d, cifar10, csv)",
         ),
         (
             lambda p: p["datasets"]["blobs"].update(n_train=1000),
@@ -182,7 +182,7 @@ def test_hand_edited_params_fail_with_one_clear_line(edit, message):
     params = raw_params()
     edit(params)
     with pytest.raises(UserError) as info:
-        to_config(params)
+        to_config(params, data_root=ROOT)
     text = str(info.value)
     assert "\n" not in text
     assert text.startswith("params.yaml: ")

@@ -144,6 +144,23 @@ OVERRIDES = {
         ("ensembles.horizontal_voting.n_members=100000",),
         "ensembles.horizontal_voting.n_members = 100000",
     ),
+    # the csv dataset (its file, datasets/example.csv, is read while composing and by check)
+    "csv-unknown-target": Override(
+        ("data=csv", "datasets.csv.target=nosuch"),
+        "datasets/example.csv: no column 'nosuch' for datasets.csv.target (columns: 'x1',",
+    ),
+    "csv-unknown-feature": Override(
+        ("datasets.csv.features=[x1,nosuch]",),
+        "datasets/example.csv: no column 'nosuch' for datasets.csv.features",
+    ),
+    "csv-all-test": Override(
+        ("datasets.csv.test_fraction=1.0",), "datasets.csv.test_fraction = 1.0 is out of range"
+    ),
+    "csv-batch-above-rows": Override(
+        ("data=csv", "baseline.batch_size=256"),
+        "datasets/example.csv: its 300 rows leave 210 training rows, fewer than "
+        "baseline.batch_size = 256",
+    ),
 }
 
 
@@ -205,6 +222,18 @@ EDITS = {
     "not-yaml": Edit(_params_text("baseline: [unclosed\n"), "params.yaml: not valid YAML"),
     "not-a-mapping": Edit(_params_text("- a list\n"), "params.yaml: expected a mapping"),
     "empty-params": Edit(_params_text(""), "params.yaml: expected a mapping"),
+    "csv-path-in-outputs": Edit(
+        _params_edit(lambda p: _set(p, "datasets.csv.path", "data/mine.csv")),
+        "datasets.csv.path = 'data/mine.csv' is inside data/, which the pipeline writes",
+    ),
+    "csv-path-outside": Edit(
+        _params_edit(lambda p: _set(p, "datasets.csv.path", "../mine.csv")),
+        "datasets.csv.path = '../mine.csv' is not inside the repository",
+    ),
+    "csv-kind-elsewhere": Edit(
+        _params_edit(lambda p: _set(p, "datasets.blobs.kind", "csv")),
+        "datasets.blobs.kind = 'csv' is only allowed for datasets.csv",
+    ),
 }
 
 
@@ -252,6 +281,27 @@ def _cifar_garbage(repo: Path) -> None:
     for name in ("data_batch_1", "test_batch"):
         (folder / name).write_bytes(b"\x80\x04 not a pickle")
     _cifar("garbage_cifar", "cifar_here")(repo)
+
+
+def _table(content: bytes | None, target: str = "label") -> Callable[[Path], None]:
+    """The baseline's data as a CSV file datasets/bad.csv holding `content` (None: no file)."""
+
+    def write(repo: Path) -> None:
+        path = repo / "datasets/bad.csv"
+        path.unlink(missing_ok=True)
+        if content is not None:
+            path.write_bytes(content)
+        params = yaml.safe_load((repo / "params.yaml").read_text())
+        params["data"]["name"] = "csv"
+        params["datasets"]["csv"].update(path="datasets/bad.csv", target=target)
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+    return write
+
+
+def _rows(n: int, classes: str = "ab", extra: str = "") -> bytes:
+    lines = ["x1,x2,label"] + [f"{i},{i % 7},{classes[i % len(classes)]}" for i in range(n)]
+    return ("\n".join(lines) + "\n" + extra).encode()
 
 
 NOISE = np.random.default_rng(0).bytes(2048)
@@ -309,6 +359,35 @@ FILES = {
     ),
     "unknown-data-argument": Damage(
         lambda repo: None, ("stages/data.py", "nosuch"), "unknown dataset 'nosuch'"
+    ),
+    # the user's table: refused by the check stage (which reads it first) and by data
+    "csv-missing": Damage(_table(None), ("stages/check.py",), "datasets/bad.csv: file not found"),
+    "csv-empty": Damage(_table(b""), ("stages/check.py",), "datasets/bad.csv: empty file"),
+    "csv-no-target-column": Damage(
+        _table(_rows(60), target="species"),
+        ("stages/check.py",),
+        "datasets/bad.csv: no column 'species' for datasets.csv.target (columns: 'x1', 'x2', "
+        "'label')",
+    ),
+    "csv-text-feature": Damage(
+        _table(_rows(60, extra="3,lots,a\n")),
+        ("stages/check.py",),
+        "datasets/bad.csv: feature column 'x2' is not numeric (row 61: 'lots')",
+    ),
+    "csv-text-feature-data-stage": Damage(
+        _table(_rows(60, extra="3,lots,a\n")),
+        ("stages/data.py", "csv"),
+        "datasets/bad.csv: feature column 'x2' is not numeric (row 61: 'lots')",
+    ),
+    "csv-class-of-one-row": Damage(
+        _table(_rows(60, extra="3,4,c\n")),
+        ("stages/check.py",),
+        "datasets/bad.csv: class 'c' of column 'label' has only 1 row (allowed: at least 2",
+    ),
+    "csv-fewer-rows-than-a-batch": Damage(
+        _table(_rows(20)),
+        ("stages/check.py",),
+        "datasets/bad.csv: its 20 rows leave 14 training rows, fewer than baseline.batch_size = 32",
     ),
 }
 

@@ -44,3 +44,17 @@ def test_the_stages_read_the_data_files_the_rule_names(smoke_run):
         f"the rule names stages that did not run: {set(rule) - set(seen)}"
     )
     assert seen == expected
+
+
+def test_the_csv_dataset_file_is_read_by_the_stages_the_rule_names(smoke_run):
+    """The csv dataset's file (the example the default points at) is read by `check` and
+    `data`, whose deps it is among, and by no stage after them."""
+
+    def tables(files):
+        return {f for f in files if f.startswith("datasets/")}
+
+    rule = data_files_read(compose_config("experiment=smoke"))
+    seen = {stage: tables(audit.reads) for stage, audit in smoke_run.audit.items()}
+    expected = {stage: tables(rule.get(stage, set())) for stage in seen}
+    assert seen == expected
+    assert seen["check"] == seen["data"] == {"datasets/example.csv"}

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 
 def data_files_read(cfg) -> dict[str, set[str]]:
-    """The data files each stage opens, from the same params the stages read."""
+    """The data files each stage opens, from the same params the stages read: the files
+    under data/ and results/, and a csv dataset's own file."""
     from layerwise.config.ensembles import ENSEMBLE_METHODS
 
     name = f"data/{cfg.data.name}.npz"
@@ -21,6 +22,11 @@ def data_files_read(cfg) -> dict[str, set[str]]:
         "ensemble_compare": {f"data/{cfg.ensembles.compare.dataset}.npz"},
         "report": {f"data/{cfg.data.name}.png"},
     }
+    tables = {ds.path for ds in cfg.datasets.values() if ds.kind == "csv"}
+    reads["check"] = set(tables)  # its classes, features and rows bound the studies
+    reads["data"] = set(tables)
+    if cfg.datasets[cfg.data.name].kind == "csv":  # the report names its classes
+        reads["report"].add(name)
     for d in cfg.greedy.few_labels.datasets:
         reads[f"greedy_few_labels@{d}"] = {f"data/{d}.npz"}
     for method in ENSEMBLE_METHODS:

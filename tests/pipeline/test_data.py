@@ -6,6 +6,9 @@ import pytest
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import DatasetConfig
+from layerwise.pipeline.tabular import read_table, split_sizes
+
+from ..helpers.commands import ROOT
 
 
 def test_blobs_split_by_row_order(datasets):
@@ -19,6 +22,10 @@ def test_blobs_split_by_row_order(datasets):
 def test_every_configured_dataset_has_its_sizes(smoke_cfg, datasets):
     for name, spec in smoke_cfg.datasets.items():
         ds = datasets[name]
+        if spec.kind == "csv":  # the file's rows, split by test_fraction
+            rows = len(read_table(spec.path, spec.target, spec.features, root=ROOT).y)
+            assert (len(ds.x_train), len(ds.x_test)) == split_sizes(rows, spec.test_fraction)
+            continue
         assert len(ds.x_train) == spec.n_train, name
         assert len(ds.x_train) + len(ds.x_test) == spec.n_samples, name
     assert datasets["digits"].n_features == 64 and datasets["digits"].n_classes == 10

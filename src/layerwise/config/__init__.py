@@ -8,6 +8,10 @@ schema is a dependency of every stage and lives in this one package.
 through `load_params`, which merges it into the same schema and then checks the ranges
 and choices declared on each field and every study's cross-field rules, so a hand edit
 fails with one line naming the key and what is allowed.
+
+A csv dataset's bounds need its file's content (config/datasets.py): `to_config` and
+`load_params` read the file when given the folder it is relative to (`data_root`), which
+the `check` stage and the composition command do; the other stages pass None.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from layerwise.config.baseline import BaselineConfig, check_baseline
+from layerwise.config.datasets import check_csv_batches, check_dataset_entries, dataset_shapes
 from layerwise.config.ensembles import EnsemblesConfig, check_ensemble_budgets, check_ensembles
 from layerwise.config.greedy import GreedyConfig, check_few_labels, check_greedy_memory
 from layerwise.config.transfer import TransferConfig, check_transfer, check_transfer_memory
-from layerwise.pipeline.budget import CLASSES
-from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.errors import DataFileError, UserError
 from layerwise.pipeline.schema import (
     SEED_MAX,
     DataConfig,
@@ -41,7 +45,8 @@ from layerwise.pipeline.schema import (
 )
 
 # each study's rules that span fields (and may look at the shared sections), then the
-# bounds that follow from the data and the machine (names are known to exist by then)
+# bounds that follow from the data and the machine (names are known to exist by then);
+# each is called with the config and the shapes of its datasets (`dataset_shapes`)
 STUDY_CHECKS = (
     check_few_labels,
     check_transfer,
@@ -69,30 +74,21 @@ class Config:
     ensembles: EnsemblesConfig = field(default_factory=EnsemblesConfig)
 
 
-def check_config(cfg: Config) -> Config:
-    """Ranges and choices field by field, then the rules that span fields."""
+def check_config(cfg: Config, data_root: str | Path | None = ".") -> Config:
+    """Ranges and choices field by field, then the rules that span fields. A csv dataset's
+    file is read under `data_root`; with None, the bounds that need it are left out."""
     check_ranges(cfg)
     if cfg.data.name not in cfg.datasets:
         raise UserError(
             f"data.name = {cfg.data.name!r} is not a dataset "
             f"(allowed: {', '.join(sorted(cfg.datasets))})"
         )
-    for name, ds in cfg.datasets.items():
-        if ds.n_train >= ds.n_samples:
-            raise UserError(
-                f"datasets.{name}.n_train = {ds.n_train} leaves no test rows "
-                f"(allowed: less than n_samples = {ds.n_samples})"
-            )
-        classes = CLASSES[ds.kind]
-        if min(ds.n_train, ds.n_samples - ds.n_train) < classes:
-            raise UserError(
-                f"datasets.{name}: n_samples = {ds.n_samples} with n_train = {ds.n_train} "
-                f"is too small to split (allowed: at least {classes} training and {classes} "
-                f"test rows, one per class of {ds.kind})"
-            )
-    check_baseline(cfg)
+    check_dataset_entries(cfg)
+    shapes = dataset_shapes(cfg, data_root)
+    check_csv_batches(cfg, shapes)
+    check_baseline(cfg, shapes)
     for check in STUDY_CHECKS:
-        check(cfg)
+        check(cfg, shapes)
     return cfg
 
 
@@ -120,8 +116,9 @@ def _check_composition(*, _root_) -> bool:
     return True
 
 
-def to_config(raw: dict, source: str = "params.yaml") -> Config:
-    """Merge a plain dict into the schema, build the dataclasses and check them.
+def to_config(raw: dict, source: str = "params.yaml", data_root: str | Path | None = ".") -> Config:
+    """Merge a plain dict into the schema, build the dataclasses and check them (a csv
+    dataset's file read under `data_root`, see `check_config`).
 
     Every key of the schema must be present: params.yaml is a composition of conf/, so a
     missing key is a damaged file, not a request for the schema's (full-size) default.
@@ -139,12 +136,14 @@ def to_config(raw: dict, source: str = "params.yaml") -> Config:
     except OmegaConfBaseException as err:
         raise UserError(omegaconf_message(err, source, Config)) from err
     try:
-        return check_config(cfg)
+        return check_config(cfg, data_root)
+    except DataFileError:  # names the data file at fault, not the params file
+        raise
     except UserError as err:
         raise UserError(f"{source}: {err}") from err
 
 
-def load_params(path: str | Path = "params.yaml") -> Config:
+def load_params(path: str | Path = "params.yaml", data_root: str | Path | None = ".") -> Config:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: file not found (run from the repository root, or pass --params)")
@@ -154,7 +153,7 @@ def load_params(path: str | Path = "params.yaml") -> Config:
         raise UserError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from err
     if not isinstance(raw, dict):
         raise UserError(f"{path}: expected a mapping of sections at the top level")
-    return to_config(raw, str(path))
+    return to_config(raw, str(path), data_root)
 
 
 def as_dict(cfg: Config) -> dict:

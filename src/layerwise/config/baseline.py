@@ -17,7 +17,7 @@ class BaselineConfig:
     batch_size: int = number_field(32, low=1)
 
 
-def check_baseline(cfg) -> None:
+def check_baseline(cfg, shapes) -> None:
     """The replicas trained side by side fit in memory."""
     n = cfg.baseline.n_replicas
-    check_replicas("baseline.n_replicas", n, n, cfg.datasets[cfg.data.name], cfg.model.hidden_units)
+    check_replicas("baseline.n_replicas", n, n, shapes.get(cfg.data.name), cfg.model.hidden_units)

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from layerwise.pipeline.budget import CLASSES, check_replicas, check_split
+from layerwise.pipeline.budget import check_replicas, check_split
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     choice_field,
@@ -146,7 +146,7 @@ class EnsemblesConfig:
     compare: EnsembleCompareConfig = field(default_factory=EnsembleCompareConfig)
 
 
-def check_ensembles(cfg) -> None:
+def check_ensembles(cfg, shapes) -> None:
     """Ensemble sizes within the members trained, a grid step dividing 1, known datasets."""
     section = cfg.ensembles
 
@@ -251,21 +251,24 @@ def _check_ensemble_compare(cmp: EnsembleCompareConfig, need) -> None:
 SIDE_BY_SIDE = {"model_averaging", "weighted_average", "stacking", "compare"}
 
 
-def check_ensemble_budgets(cfg) -> None:
+def check_ensemble_budgets(cfg, shapes) -> None:
     """Splits that leave rows to train on and to score, a bootstrap no larger than the data
-    it draws from, and members that fit in memory side by side."""
+    it draws from, and members that fit in memory side by side (a dataset missing from
+    `shapes` is a csv file not read here: the check stage bounded it)."""
     section = cfg.ensembles
     for method in (f.name for f in dataclasses.fields(section)):
         sub = getattr(section, method)
-        ds = cfg.datasets[sub.dataset]
-        classes = CLASSES[ds.kind]
+        ds = shapes.get(sub.dataset)
+        if ds is None:
+            continue
+        classes = ds.classes
         members = sub.n_members if method in SIDE_BY_SIDE else 1
         if method == "resampling":
             members = 3 * sub.n_members  # random splits, CV folds and bagging
         fraction = getattr(sub, "validation_fraction", None)
         if fraction is not None:
             source = getattr(sub, "validation_from", "train")
-            pool = ds.n_train if source == "train" else ds.n_samples - ds.n_train
+            pool = ds.n_train if source == "train" else ds.n_test
             held = math.ceil(pool * fraction)  # scikit-learn's rounding of test_size
             check_split(
                 f"ensembles.{method}.validation_fraction",
@@ -283,8 +286,10 @@ def check_ensemble_budgets(cfg) -> None:
             [sub.hidden_units],
         )
     rs = section.resampling
-    n_rows = cfg.datasets[rs.dataset].n_train
-    classes = CLASSES[cfg.datasets[rs.dataset].kind]
+    if rs.dataset not in shapes:
+        return
+    n_rows = shapes[rs.dataset].n_train
+    classes = shapes[rs.dataset].classes
     n_test = int(round(n_rows * rs.split_test_fraction))
     check_split(
         "ensembles.resampling.split_test_fraction",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from layerwise.pipeline.budget import FEATURES, check_replicas
+from layerwise.pipeline.budget import check_replicas
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.schema import (
     list_field,
@@ -81,7 +81,7 @@ class GreedyFewLabelsConfig:
     batch_size: int = number_field(32, low=1)
 
 
-def check_few_labels(cfg) -> None:
+def check_few_labels(cfg, shapes) -> None:
     """Every few-labels dataset exists and has at least as many training rows as asked for."""
     f = cfg.greedy.few_labels
     for name in f.datasets:
@@ -90,7 +90,9 @@ def check_few_labels(cfg) -> None:
                 f"greedy.few_labels.datasets: {name!r} is not a dataset "
                 f"(allowed: {', '.join(sorted(cfg.datasets))})"
             )
-        n_train = cfg.datasets[name].n_train
+        if name not in shapes:  # a csv file not read here: the check stage bounded it
+            continue
+        n_train = shapes[name].n_train
         for n in f.n_labelled:
             if n > n_train:
                 raise UserError(
@@ -108,9 +110,11 @@ class GreedyConfig:
     few_labels: GreedyFewLabelsConfig = field(default_factory=GreedyFewLabelsConfig)
 
 
-def check_greedy_memory(cfg) -> None:
+def check_greedy_memory(cfg, shapes) -> None:
     """Every greedy stage's replicas, at their deepest, fit in memory side by side."""
-    g, ds = cfg.greedy, cfg.datasets[cfg.data.name]
+    g, ds = cfg.greedy, shapes.get(cfg.data.name)
+    if ds is None:  # a csv file not read here: the check stage bounded it
+        return
     hidden = list(cfg.model.hidden_units)
     width = hidden[-1]
     sup = g.supervised
@@ -122,7 +126,7 @@ def check_greedy_memory(cfg) -> None:
         hidden + [width] * sup.additions,
     )
     un = g.unsupervised
-    features = FEATURES[ds.kind]
+    features = ds.features
     check_replicas(
         "greedy.unsupervised.n_replicas",
         un.n_replicas,
@@ -152,11 +156,13 @@ def check_greedy_memory(cfg) -> None:
     few = g.few_labels
     if few.enabled:
         for name in few.datasets:
+            if name not in shapes:
+                continue
             check_replicas(
                 "greedy.few_labels.n_replicas",
                 few.n_replicas,
                 few.n_replicas * 3,  # frozen, tuned and from-scratch arms
-                cfg.datasets[name],
+                shapes[name],
                 [width] * (1 + few.pretrain_additions),
-                output=FEATURES[cfg.datasets[name].kind],
+                output=shapes[name].features,
             )

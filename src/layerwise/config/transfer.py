@@ -76,7 +76,7 @@ class TransferConfig:
         return ["standalone"] + [f"fixed_{k}" for k in self.frozen_layers] + list(self.extensions)
 
 
-def check_transfer(cfg) -> None:
+def check_transfer(cfg, shapes) -> None:
     """The transfer section's names must exist, and no arm may freeze a layer the source lacks."""
     t = cfg.transfer
     n_hidden = len(t.source.hidden_units)
@@ -110,7 +110,7 @@ def check_transfer(cfg) -> None:
         )
 
 
-def check_transfer_memory(cfg) -> None:
+def check_transfer_memory(cfg, shapes) -> None:
     """Every case's arms x repeats x protocols, trained side by side, fit in memory."""
     t = cfg.transfer
     arms = 1 + len(t.frozen_layers) + len(t.extensions)
@@ -119,6 +119,6 @@ def check_transfer_memory(cfg) -> None:
             "transfer.repeats",
             t.repeats,
             t.repeats * arms * len(t.protocols),
-            cfg.datasets[case.dataset],
+            shapes.get(case.dataset),
             t.source.hidden_units,
         )

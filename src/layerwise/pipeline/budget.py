@@ -1,17 +1,36 @@
 """Upper bounds on counts that follow from the data and the machine, checked before any
-stage runs: what a dataset kind holds, the rows a split leaves, and the memory a batch of
+stage runs: what a dataset holds, the rows a split leaves, and the memory a batch of
 replicas trained side by side needs, estimated against this machine's memory."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from layerwise.pipeline.errors import UserError
 
-# what each built-in dataset kind holds: classes, and features per row
+# what each built-in dataset kind holds: classes, and features per row (a csv dataset's
+# come from its file: `layerwise.config` reads them)
 CLASSES = {"blobs": 3, "digits": 10, "mnist1d": 10, "cifar10": 10}
 FEATURES = {"blobs": 2, "digits": 64, "mnist1d": 40, "cifar10": 3072}
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the bounds need to know of one dataset."""
+
+    classes: int
+    features: int  # per row
+    n_train: int  # training rows
+    n_test: int  # test rows
+
+
+def kind_shape(ds) -> DataShape:
+    """The shape of a built-in dataset from its config (`DatasetConfig`) alone."""
+    return DataShape(CLASSES[ds.kind], FEATURES[ds.kind], ds.n_train, ds.n_samples - ds.n_train)
+
+
 FLOAT_BYTES = 4
 MEMORY_SHARE = 0.5  # of the physical memory: room for TensorFlow, the data and the OS
 
@@ -62,13 +81,18 @@ def check_split(key: str, value, train_rows: int, held_rows: int, batch: int, cl
         )
 
 
-def mlp_widths(ds, hidden: Sequence[int], output: int | None = None) -> list[int]:
-    """Layer widths, input first, of an MLP on dataset config `ds` (`output`: the classes
+def mlp_widths(shape: DataShape, hidden: Sequence[int], output: int | None = None) -> list[int]:
+    """Layer widths, input first, of an MLP on a dataset of `shape` (`output`: the classes
     unless given, e.g. the features for an autoencoder)."""
-    return [FEATURES[ds.kind], *hidden, CLASSES[ds.kind] if output is None else output]
+    return [shape.features, *hidden, shape.classes if output is None else output]
 
 
-def check_replicas(key: str, value, replicas: int, ds, hidden, output=None, rows=None) -> None:
-    """`check_memory` for `replicas` MLPs trained side by side on dataset config `ds`."""
-    rows = max(ds.n_train, ds.n_samples - ds.n_train) if rows is None else rows
-    check_memory(key, value, replicas_bytes(replicas, rows, mlp_widths(ds, hidden, output)))
+def check_replicas(
+    key: str, value, replicas: int, shape: DataShape | None, hidden, output=None, rows=None
+) -> None:
+    """`check_memory` for `replicas` MLPs trained side by side on a dataset of `shape`
+    (None: a dataset whose file was not read here; the check stage has bounded it)."""
+    if shape is None:
+        return
+    rows = max(shape.n_train, shape.n_test) if rows is None else rows
+    check_memory(key, value, replicas_bytes(replicas, rows, mlp_widths(shape, hidden, output)))

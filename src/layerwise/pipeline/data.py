@@ -1,7 +1,8 @@
 """Datasets: generate or load, split, scale, and store as data/<name>.npz.
 
 Each file holds x_train, y_train, x_test, y_test (integer labels) and the number
-of classes. Scaling statistics come from the training rows only.
+of classes; a csv dataset's also the names of its classes (label i is class_names[i]) and
+of its feature columns. Scaling statistics come from the training rows only.
 """
 
 from __future__ import annotations
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_digits, make_blobs
-from sklearn.model_selection import train_test_split
 
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path
 from layerwise.pipeline.schema import DatasetConfig
+from layerwise.pipeline.tabular import read_table, split_sizes
 
-UNIT_SCALE = {"digits": 16.0, "cifar10": 255.0, "blobs": None, "mnist1d": None}
+# scikit-learn is imported where a dataset is built, not here: the report reads a csv
+# dataset's names through `load` and imports nothing it does not need
+UNIT_SCALE = {"digits": 16.0, "cifar10": 255.0, "blobs": None, "mnist1d": None, "csv": None}
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     n_classes: int
+    class_names: tuple[str, ...] = ()  # csv: the target's values, label i = class_names[i]
+    feature_names: tuple[str, ...] = ()  # csv: the columns of x, in order
 
     @property
     def n_features(self) -> int:
@@ -40,6 +44,8 @@ class Dataset:
 
 def blobs(n_samples: int, random_state: int, cluster_std: float = 2.0):
     """The references' problem: three 2-D Gaussian blobs that overlap."""
+    from sklearn.datasets import make_blobs
+
     return make_blobs(
         n_samples=n_samples,
         centers=3,
@@ -106,8 +112,35 @@ def _cifar10(spec: DatasetConfig):
     return x_train, y_train, x_test.reshape(len(x_test), -1)[:n_test], np.ravel(y_test)[:n_test]
 
 
-def build(spec: DatasetConfig) -> Dataset:
-    """Make one dataset from its configuration (no file I/O except cifar10's source)."""
+def _csv(spec: DatasetConfig, root: str | Path):
+    """The user's table, split in a stratified way: test_fraction of the rows (rounded up)
+    test, the rest train."""
+    from sklearn.model_selection import train_test_split
+
+    table = read_table(spec.path, spec.target, spec.features, key="datasets.csv", root=root)
+    n_train, n_test = split_sizes(len(table.y), spec.test_fraction)
+    try:
+        parts = train_test_split(
+            table.x,
+            table.y,
+            train_size=n_train,
+            test_size=n_test,
+            stratify=table.y,
+            random_state=spec.random_state,
+        )
+    except ValueError as err:  # the check stage's split rule should have caught it first
+        raise UserError(f"{spec.path}: cannot split {len(table.y)} rows ({err})") from err
+    x_train, x_test, y_train, y_test = parts
+    return (x_train, y_train, x_test, y_test), table
+
+
+def build(spec: DatasetConfig, root: str | Path = ".") -> Dataset:
+    """Make one dataset from its configuration (no file I/O except cifar10's source and a
+    csv dataset's file, whose path is relative to `root`)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    table = None
     if spec.kind == "blobs":
         x, y = blobs(spec.n_samples, spec.random_state, spec.cluster_std)
         parts = x[: spec.n_train], y[: spec.n_train], x[spec.n_train :], y[spec.n_train :]
@@ -135,17 +168,22 @@ def build(spec: DatasetConfig) -> Dataset:
                 f"training ({err}); raise n_samples and n_train"
             ) from err
         parts = d["x"], d["y"], d["x_test"], d["y_test"]
+    elif spec.kind == "csv":
+        parts, table = _csv(spec, root)
     else:  # cifar10
         parts = _cifar10(spec)
     x_train, y_train, x_test, y_test = (np.asarray(p) for p in parts)
     x_train, x_test = scale(x_train, x_test, spec.scale, spec.kind)
     n_classes = int(max(y_train.max(), y_test.max()) + 1)
+    if table is not None:
+        n_classes = len(table.classes)
     return Dataset(
         x_train.astype(np.float32),
         y_train.astype(np.int64),
         x_test.astype(np.float32),
         y_test.astype(np.int64),
         n_classes,
+        *((tuple(table.classes), tuple(table.features)) if table is not None else ()),
     )
 
 
@@ -162,6 +200,11 @@ def scale(x_train, x_test, how: str, kind: str):
 
 
 def save(dataset: Dataset, path: Path) -> None:
+    names = {}  # only where there are names: the built-in kinds' files keep their bytes
+    if dataset.class_names:
+        names["class_names"] = np.array(dataset.class_names, dtype=str)
+    if dataset.feature_names:
+        names["feature_names"] = np.array(dataset.feature_names, dtype=str)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(
             fh,
@@ -170,7 +213,11 @@ def save(dataset: Dataset, path: Path) -> None:
             x_test=dataset.x_test,
             y_test=dataset.y_test,
             n_classes=dataset.n_classes,
+            **names,
         )
+
+
+NAME_KEYS = ("class_names", "feature_names")
 
 
 def load(path: str | Path) -> Dataset:
@@ -180,7 +227,10 @@ def load(path: str | Path) -> Dataset:
         raise UserError(f"{path}: file not found (it is written by `dvc repro data`)")
     try:
         with np.load(path) as f:
-            ds = Dataset(f["x_train"], f["y_train"], f["x_test"], f["y_test"], int(f["n_classes"]))
+            names = [tuple(str(n) for n in f[k]) if k in f else () for k in NAME_KEYS]
+            ds = Dataset(
+                f["x_train"], f["y_train"], f["x_test"], f["y_test"], int(f["n_classes"]), *names
+            )
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
         raise UserError(
             f"{path}: not a readable dataset file ({type(err).__name__}); "

@@ -40,7 +40,7 @@ def list_field(default, *, low=None, choices=None, nonempty=True, unique=False):
 
 
 SEED_MAX = 2**32 - 1  # the largest seed NumPy and scikit-learn accept
-DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10")
+DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10", "csv")
 SCALINGS = ("none", "standard", "unit")
 
 
@@ -49,14 +49,22 @@ class DatasetConfig:
     """One dataset file written by the `data` stage (data/<name>.npz)."""
 
     kind: str = choice_field("blobs", DATASET_KINDS)
-    n_samples: int = number_field(1000, low=3)  # blobs: rows generated; others: rows used at most
-    # blobs: the first n_train rows train; others: the training rows
+    # blobs: rows generated; csv: unused (the file's rows); others: rows used at most
+    n_samples: int = number_field(1000, low=3)
+    # blobs: the first n_train rows train; csv: unused (test_fraction); others: training rows
     n_train: int = number_field(500, low=1)
-    # blobs: make_blobs seed; digits: split seed (NumPy and scikit-learn take 32 bits)
+    # blobs: make_blobs seed; digits, csv: split seed (NumPy and scikit-learn take 32 bits)
     random_state: int = number_field(2, low=0, high=SEED_MAX)
     cluster_std: float = number_field(2.0, low=0.0, low_open=True)
     scale: str = choice_field("none", SCALINGS)  # statistics from the training split only
     source: str = ""  # cifar10: a folder in CIFAR-10's python format; empty: keras downloads it
+    # csv (layerwise.pipeline.tabular): a CSV file with a header line, relative to the
+    # repository root; the column holding each row's class; the numeric feature columns
+    # ([] = every other column); the share of rows held out to test, stratified by class
+    path: str = ""
+    target: str = ""
+    features: list[str] = list_field([], nonempty=False, unique=True)
+    test_fraction: float = number_field(0.3, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 @dataclass

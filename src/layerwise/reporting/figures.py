@@ -42,9 +42,37 @@ def figure(ncols: int = 1, width: float = 4.2, height: float = 3.2):
     return fig, list(axes[0])
 
 
+TABLE_COLUMNS = 40  # a table's preview shows at most this many feature columns
+
+
+def table_preview(dataset, name: str):
+    """A table with named columns (csv): each class's mean of every feature column over
+    the training rows (as scaled), one line per class."""
+    shown = list(dataset.feature_names[:TABLE_COLUMNS])
+    fig, axes = figure(1, width=max(5.0, 0.28 * len(shown) + 2.5), height=3.4)
+    ax = axes[0]
+    for c in range(dataset.n_classes):
+        rows = dataset.x_train[dataset.y_train == c][:, : len(shown)]
+        label = dataset.class_names[c] if dataset.class_names else f"class {c}"
+        ax.plot(rows.mean(axis=0), marker="o", ms=3, lw=1, color=COLORS[c % 10], label=label)
+    ax.set_xticks(range(len(shown)), shown, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("class mean over training rows")
+    more = f", first {len(shown)}" if len(shown) < dataset.n_features else ""
+    ax.set_title(
+        f"{name}: {dataset.n_features} features{more}, {dataset.n_classes} classes, "
+        f"{len(dataset.y_train)} training rows"
+    )
+    if dataset.n_classes <= 10:
+        ax.legend(loc="best", fontsize=7)
+    return fig
+
+
 def dataset_preview(dataset, name: str, path: str | Path) -> None:
-    """2-D data as a scatter by class; otherwise a few training examples per class."""
-    if dataset.n_features == 2:
+    """A table with named columns as class means per column; 2-D data as a scatter by
+    class; otherwise a few training examples per class."""
+    if dataset.feature_names:
+        fig = table_preview(dataset, name)
+    elif dataset.n_features == 2:
         fig, axes = figure(2)
         for ax, (x, y, split) in zip(
             axes,

@@ -6,7 +6,8 @@ is a script under stages/ installs an audit hook (`sys.addaudithook`) that appen
 line per event to the log, tab-separated:
 
     <stage>  start   <pid>
-    <stage>  open    <path under data/ or results/, relative to the cwd, opened to read>
+    <stage>  open    <path under data/, results/ or datasets/ (the csv dataset's folder),
+                      relative to the cwd, opened to read>
     <stage>  import  tensorflow | keras     (the first module of that package, once)
 
 <stage> is the script's stem, plus `@<first positional argument>` when there is one
@@ -19,7 +20,7 @@ import os
 import sys
 
 _ENV = "LAYERWISE_AUDIT_LOG"
-_WATCHED = ("data", "results")
+_WATCHED = ("data", "results", "datasets")
 _PACKAGES = ("tensorflow", "keras")
 _OPTIONS_WITH_VALUE = ("--params",)
 
