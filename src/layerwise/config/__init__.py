@@ -112,7 +112,8 @@ def _check_composition(*, _root_) -> bool:
     """
     raw = OmegaConf.to_container(_root_, resolve=False)
     raw["checked"] = True  # this key itself, which is being resolved
-    to_config(raw, "composed conf/")
+    # data files are the check stage's to read (it depends on them): not read here
+    to_config(raw, "composed conf/", data_root=None)
     return True
 
 
