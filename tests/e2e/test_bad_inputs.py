@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from ..helpers.commands import outputs, ran_stages, run
+from .test_stage_errors import edit_params
 
 TF_NOTICES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
@@ -164,19 +164,22 @@ OVERRIDES = {
 }
 
 
-def _set(params: dict, dotted: str, value) -> None:
+def _parent(params: dict, dotted: str) -> tuple[dict, str]:
+    """The section holding a dotted key, and the key's last part."""
     *parents, last = dotted.split(".")
     node = params
     for key in parents:
         node = node[key]
+    return node, last
+
+
+def _set(params: dict, dotted: str, value) -> None:
+    node, last = _parent(params, dotted)
     node[last] = value
 
 
 def _delete(params: dict, dotted: str) -> None:
-    *parents, last = dotted.split(".")
-    node = params
-    for key in parents:
-        node = node[key]
+    node, last = _parent(params, dotted)
     del node[last]
 
 
@@ -187,12 +190,7 @@ class Edit:
 
 
 def _params_edit(change: Callable[[dict], None]) -> Callable[[Path], None]:
-    def edit(repo: Path) -> None:
-        params = yaml.safe_load((repo / "params.yaml").read_text())
-        change(params)
-        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-    return edit
+    return lambda repo: edit_params(repo, change)
 
 
 def _params_text(text: str) -> Callable[[Path], None]:
@@ -261,16 +259,17 @@ def _cifar(source: str, name: str) -> Callable[[Path], None]:
     """Add a small CIFAR-10 dataset `name` read from `source` ('' = download)."""
 
     def add(repo: Path) -> None:
-        params = yaml.safe_load((repo / "params.yaml").read_text())
-        params["datasets"][name] = {
-            **params["datasets"]["blobs"],
-            "kind": "cifar10",
-            "n_samples": 30,
-            "n_train": 20,
-            "scale": "unit",
-            "source": source and str(repo / source),
-        }
-        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        def entry(params: dict) -> None:
+            params["datasets"][name] = {
+                **params["datasets"]["blobs"],
+                "kind": "cifar10",
+                "n_samples": 30,
+                "n_train": 20,
+                "scale": "unit",
+                "source": source and str(repo / source),
+            }
+
+        edit_params(repo, entry)
 
     return add
 
@@ -291,10 +290,12 @@ def _table(content: bytes | None, target: str = "label") -> Callable[[Path], Non
         path.unlink(missing_ok=True)
         if content is not None:
             path.write_bytes(content)
-        params = yaml.safe_load((repo / "params.yaml").read_text())
-        params["data"]["name"] = "csv"
-        params["datasets"]["csv"].update(path="datasets/bad.csv", target=target)
-        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+        def point_at_it(params: dict) -> None:
+            params["data"]["name"] = "csv"
+            params["datasets"]["csv"].update(path="datasets/bad.csv", target=target)
+
+        edit_params(repo, point_at_it)
 
     return write
 

@@ -89,8 +89,7 @@ def read_json(path: str | Path):
         return _nan_summaries(json.loads(text))
     except json.JSONDecodeError as err:
         raise UserError(
-            f"{path}: not valid JSON (line {err.lineno}, column {err.colno})"
-            + _RESTORE.format(path)
+            f"{path}: not valid JSON (line {err.lineno}, column {err.colno})" + restore_hint(path)
         ) from err
 
 
@@ -101,17 +100,26 @@ def _read_text(path: Path) -> str:
     except FileNotFoundError as err:
         raise UserError(f"{path}: file not found (it is written by an earlier stage)") from err
     except (OSError, UnicodeDecodeError) as err:
-        raise UserError(
-            f"{path}: not readable ({type(err).__name__}){_RESTORE.format(path)}"
-        ) from err
+        raise UserError(f"{path}: not readable ({type(err).__name__}){restore_hint(path)}") from err
 
 
 _RESTORE = "; restore it with `dvc checkout {0}` (or rerun its stage: `dvc repro -f <stage>`)"
 
 
+def is_summary(node) -> bool:
+    """Whether a node of a results file is a summary over repeats, as
+    `pipeline.stats.summarize` writes it (some tables leave out its `n`)."""
+    return isinstance(node, dict) and "mean" in node and "ci_low" in node
+
+
+def restore_hint(path) -> str:
+    """What to do about a damaged results file: the clause every message about one ends with."""
+    return _RESTORE.format(path)
+
+
 def _nan_summaries(node):
     if isinstance(node, dict):
-        if "mean" in node and "ci_low" in node:  # a summary over repeats (pipeline.stats)
+        if is_summary(node):
             return {k: float("nan") if v is None else v for k, v in node.items()}
         return {k: _nan_summaries(v) for k, v in node.items()}
     if isinstance(node, list):
@@ -128,7 +136,7 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     if not rows or not text.endswith("\n") or any(len(r) != len(rows[0]) for r in rows):
         raise UserError(
             f"{path}: truncated or damaged CSV (every row must end with a newline and have "
-            f"the header's {len(rows[0]) if rows else 0} fields){_RESTORE.format(path)}"
+            f"the header's {len(rows[0]) if rows else 0} fields){restore_hint(path)}"
         )
     return pd.read_csv(io.StringIO(text))
 
@@ -161,6 +169,6 @@ def load_keras(path: str | Path):
     except Exception as err:  # Keras raises several types for damaged archives
         first = str(err).splitlines()[0] if str(err) else ""
         raise UserError(
-            f"{path}: not a readable .keras model ({type(err).__name__}: {first[:120]}); "
-            "rebuild it with its stage (dvc repro -f <stage>)"
+            f"{path}: not a readable .keras model ({type(err).__name__}: {first[:120]})"
+            + restore_hint(path)
         ) from err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from layerwise.engine import Dense, Optimizer, ReplicaMLP, optimizer
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import atomic_path
+from layerwise.pipeline.io import atomic_path, restore_hint
 from layerwise.pipeline.schema import ModelConfig, OptimizerConfig
 
 
@@ -58,6 +58,4 @@ def load_replicas(path: str | Path) -> ReplicaMLP:
     try:
         return ReplicaMLP.load(path)
     except ValueError as err:
-        raise UserError(
-            f"{err}; restore it with `dvc checkout {path}` or rerun the stage that writes it"
-        ) from err
+        raise UserError(f"{err}{restore_hint(path)}") from err

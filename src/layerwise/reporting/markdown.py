@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from layerwise.pipeline.io import is_summary
 from layerwise.pipeline.stats import BOOTSTRAP, T, interval_of, within_range
 
 INTERVAL_NAMES = {T: "t", BOOTSTRAP: "BCa bootstrap"}  # as headers and captions say it
@@ -28,18 +29,17 @@ class ReportContext:
         return self.figures / name, f"figures/{name}"
 
 
-def fmt(x: float | None, digits: int = 3) -> str:
-    """A number to `digits` decimals; '–' for a statistic of nothing (None, NaN)."""
+def fmt(x: float | None, digits: int = 3, sign: str = "") -> str:
+    """A number to `digits` decimals ('+' as `sign`: always signed); '–' for a statistic of
+    nothing (None, NaN)."""
     if x is None or not math.isfinite(x):
         return "–"
-    return f"{x:.{digits}f}"
+    return f"{x:{sign}.{digits}f}"
 
 
 def signed(x: float | None, digits: int = 3) -> str:
     """A difference with its sign ('+0.012'); '–' where either side had no number."""
-    if x is None or not math.isfinite(x):
-        return "–"
-    return f"{x:+.{digits}f}"
+    return fmt(x, digits, sign="+")
 
 
 def ci(summary: dict, digits: int = 3) -> str:
@@ -93,7 +93,7 @@ def diverged_note(metrics, what: str = "repeats") -> str:
 
     def walk(node, path):
         if isinstance(node, dict):
-            if "mean" in node and "ci_low" in node:  # a summary (some tables omit its n)
+            if is_summary(node):
                 if node.get("diverged"):
                     k = node["diverged"]
                     found.append((k, k + node["n"] if "n" in node else None, path))
