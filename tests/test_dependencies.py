@@ -21,7 +21,7 @@ from .helpers.imports import (
 from .helpers.stage_reads import data_files_read
 
 # each layer may import only the layers listed (and itself); the composition root
-# (layerwise.stage, layerwise.report) may import anything
+# (layerwise.stage, layerwise.report, layerwise.claims) may import anything
 LAYERS = {
     "layerwise.engine": set(),
     "layerwise.pipeline": {"layerwise.engine"},
@@ -69,6 +69,7 @@ def test_code_dependencies_are_folders_and_entry_points(stages):
         "src/layerwise/__init__.py",
         "src/layerwise/stage.py",
         "src/layerwise/report.py",
+        "src/layerwise/claims.py",
         "src/layerwise/studies/__init__.py",
     }
     for name, _cmd, deps in stages:
@@ -78,10 +79,11 @@ def test_code_dependencies_are_folders_and_entry_points(stages):
 
 
 def test_only_the_report_and_the_own_study_are_study_dependencies(stages):
-    """An edit to one study reruns that study's stages and the report, nothing else."""
+    """An edit to one study reruns that study's stages, the claims and the report, nothing
+    else."""
     for name, _cmd, deps in stages:
         studies = {d for d in deps if d.startswith("src/layerwise/studies/")}
-        if name == "report":
+        if name in ("report", "claims"):
             continue
         study = {
             "baseline": "baseline",
@@ -134,17 +136,19 @@ def test_every_data_file_a_stage_opens_is_a_dependency(overrides, tmp_path):
         assert not lost, f"{preset}: {stage} reads {lost} without depending on them"
 
 
-def test_report_stage_imports_no_tensorflow():
-    """The report reads results; it trains nothing, so importing its stage must not pay for
-    TensorFlow (tests/e2e/test_stage_reads.py checks the imports of a whole real run)."""
+@pytest.mark.parametrize("stage", ["report", "claims"])
+def test_stages_that_train_nothing_import_no_tensorflow(stage):
+    """The report and the claims read results; they train nothing, so importing their stage
+    must not pay for TensorFlow (tests/e2e/test_stage_reads.py checks the imports of a whole
+    real run)."""
     code = (
         "import runpy, sys\n"
-        "sys.argv = ['stages/report.py', '--help']\n"
+        f"sys.argv = ['stages/{stage}.py', '--help']\n"
         "try:\n"
-        "    runpy.run_path('stages/report.py', run_name='__main__')\n"
+        f"    runpy.run_path('stages/{stage}.py', run_name='__main__')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "import layerwise.report\n"
+        f"import layerwise.{stage}\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
         "print('TF:' + '|'.join(bad))\n"
     )
@@ -152,13 +156,14 @@ def test_report_stage_imports_no_tensorflow():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     line = [x for x in result.stdout.splitlines() if x.startswith("TF:")][-1]
-    assert line == "TF:", f"the report imports {line[:200]}"
+    assert line == "TF:", f"the {stage} stage imports {line[:200]}"
 
 
-def test_report_closure_has_no_engine():
-    files = closure(ROOT / "stages/report.py")
+@pytest.mark.parametrize("stage", ["report", "claims"])
+def test_closures_of_stages_that_train_nothing_have_no_engine(stage):
+    files = closure(ROOT / f"stages/{stage}.py")
     engine = [p for p in files if "engine" in p.relative_to(SRC).parts]
-    assert not engine, f"the report stage reaches the engine: {engine}"
+    assert not engine, f"the {stage} stage reaches the engine: {engine}"
 
 
 def layer_of(name: str) -> str | None:

@@ -79,6 +79,20 @@ class MethodResult:
             **self.extra,
         }
 
+    def repeats_table(self) -> pd.DataFrame:
+        """Per arm and repeat: the scores behind the means (repeats.csv)."""
+        return pd.concat(
+            pd.DataFrame(
+                {
+                    "key": arm.key,
+                    "repeat": np.arange(len(arm.accuracy)),
+                    "test_accuracy": arm.accuracy,
+                    "test_nll": arm.nll,
+                }
+            )
+            for arm in self.arms
+        )
+
     def sweep_table(self) -> pd.DataFrame:
         """Wide per-size means (one column pair per sweep), for `dvc plots`."""
         means = self.members.groupby(["sweep", "size"])[["ensemble_accuracy", "single_accuracy"]]
@@ -798,13 +812,14 @@ RUNNERS: dict[str, Callable[..., MethodResult]] = {
 
 def write_results(result: MethodResult, cfg: Config, out) -> None:
     """The stage's outputs: summary.json (everything the report reads), metrics.json (the
-    headline numbers for `dvc exp show`), members.csv (per repeat), sweep.csv, schedule.csv."""
+    headline numbers), members.csv and repeats.csv (per repeat), sweep.csv, schedule.csv."""
     from pathlib import Path
 
     from layerwise.pipeline.io import write_csv, write_json
 
     out = Path(out)
     write_csv(out / "members.csv", result.members)
+    write_csv(out / "repeats.csv", result.repeats_table())
     write_csv(out / "sweep.csv", result.sweep_table())
     write_csv(out / "schedule.csv", result.schedule)
     summary = result.metrics(cfg)
