@@ -110,13 +110,17 @@ def test_unknown_method_is_refused(smoke_cfg):
 
 def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
     from layerwise.report import ReportContext
+    from layerwise.reporting.markdown import claim_text
     from layerwise.studies.ensembles import compare as ensemble_compare
     from layerwise.studies.ensembles.report import ensembles_section
+
+    from ..helpers.claims import write_claims
 
     for method in ("horizontal_voting", "snapshot"):
         result = em.run(smoke_cfg, method, datasets, progress=False)
         em.write_results(result, smoke_cfg, tmp_path / "results" / "ensembles" / method)
     ensemble_compare.write_results(compare_run[0], tmp_path / "results" / "ensemble_compare")
+    detail = write_claims(smoke_cfg, tmp_path / "results")
     ctx = ReportContext(
         smoke_cfg, tmp_path / "results", tmp_path / "data", tmp_path / "figures", overrides=[]
     )
@@ -129,6 +133,8 @@ def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run
     assert "### One budget, every method" in text and "| one model, 12 epochs" in text
     assert "### Each method at its book settings (different data and budgets)" in text
     assert (ctx.figures / "ensemble_compare.png").is_file()
+    for name in ("ensembles.snapshot.vs_single_member", "ensembles.compare.best_vs_runner_up"):
+        assert claim_text(detail["claims"][name]) in text
     metrics = json.loads((ctx.results / "ensembles" / "snapshot" / "metrics.json").read_text())
     assert set(metrics) == {"repeats", "test_accuracy", "test_nll"}
 

@@ -7,6 +7,8 @@ import pytest
 
 from layerwise.engine import SGD, Dense, Head, ReplicaMLP
 
+from ..helpers.claims import write_claims
+
 MOMENTUM_SGD = SGD(0.01, 0.9)
 
 
@@ -146,6 +148,7 @@ def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     for name, result in (("greedy_supervised", sup), ("greedy_unsupervised", unsup)):
         write_csv(root / name / "replicas.csv", result.replicas)
         write_csv(root / name / "depths.csv", result.depths)
+    write_claims(smoke_cfg, root)
     return {"base": base, "supervised": sup, "unsupervised": unsup, "root": root}
 
 
@@ -482,6 +485,7 @@ def test_switched_off_studies_write_placeholders_and_the_report_skips_them(tmp_p
         module.main(cfg, args)
     assert Path("results/greedy_activations/gradients.csv").is_file()
     assert Path("results/greedy_few_labels/blobs/sizes.csv").is_file()
+    write_claims(cfg, Path("results"))
     ctx = report.ReportContext(
         cfg=cfg, results=Path("results"), data=tmp_path, figures=tmp_path / "figures", overrides=[]
     )
@@ -525,6 +529,7 @@ def test_the_unsupervised_table_reads_reconstruction_error_as_a_heavy_tailed_qua
     depths = depth_table(replicas)
     write_csv(out / "depths.csv", depths)
     assert (depths[["test_mse_low", "train_mse_low"]] > 0).all().all()  # the figure's band
+    write_claims(smoke_cfg, tmp_path / "results")
     ctx = report.ReportContext(
         cfg=smoke_cfg,
         results=tmp_path / "results",

@@ -32,14 +32,23 @@ def test_every_published_number_keeps_what_was_printed(study):
 
 
 def test_the_hand_written_checks_use_the_printed_precision():
+    from layerwise.pipeline.claims import AGREE, Claim
+    from layerwise.pipeline.effects import mean_vs_published
     from layerwise.studies.ensembles.report import _inside
-    from layerwise.studies.transfer.report import _mean_in_ci
+
+    def agrees(mean: str, ours) -> bool:
+        effect = mean_vs_published(
+            ours, Published(mean), Published("0.000"), 30, metric="test_accuracy"
+        )
+        return (
+            Claim("t.x", "", "a", "b", "test_accuracy", effect, direction=AGREE).verdict == "holds"
+        )
 
     book = (Published("0.802"), Published("0.814"))  # a range over the book's runs
     assert _inside(book, {"min": 0.8144, "max": 0.83}) == "yes"  # 0.814 reaches 0.8145
     assert _inside(book, {"min": 0.8146, "max": 0.83}) == "**no**"
     assert _inside(Published("0.850"), {"min": 0.80, "max": 0.849}) == "**no**"
     assert _inside(None, {"min": 0.8, "max": 0.9}) == "–"
-    ours = {"ci_low": 0.8174, "ci_high": 0.83}
-    assert _mean_in_ci(Published("0.817"), ours)  # 0.8165..0.8175 meets 0.8174..
-    assert not _mean_in_ci(Published("0.816"), ours)
+    ours = [0.8174] * 5  # a published mean against ours: the claims' comparison
+    assert agrees("0.817", ours)  # 0.8165..0.8175 meets 0.8174
+    assert not agrees("0.816", ours)

@@ -243,18 +243,26 @@ def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, 
 def test_report_section_from_the_outputs(study, forward_only, tmp_path):
     from layerwise.pipeline.io import write_csv, write_json
     from layerwise.report import ReportContext
+    from layerwise.reporting.markdown import claim_text
     from layerwise.studies.transfer.report import transfer_section
+
+    from ..helpers.claims import write_claims
 
     sources, result = study
     write_json(tmp_path / "transfer_source" / "metrics.json", sources.metrics)
     write_json(tmp_path / "transfer" / "summary.json", result.summary)
     write_csv(tmp_path / "transfer" / "replicas.csv", result.replicas)
     write_csv(tmp_path / "transfer" / "curves.csv", result.curves)
+    detail = write_claims(forward_only, tmp_path)
     ctx = ReportContext(forward_only, tmp_path, tmp_path, tmp_path / "figures", [])
     (tmp_path / "figures").mkdir()
     text = transfer_section(ctx)
     assert "*Does starting from a related problem's weights help" in text
     assert "0.817 (0.005)" in text  # the published fixed=1 mean beside ours
+    # the verdicts are the claims' (Holm-adjusted within each protocol), word for word
+    fixed_1 = detail["claims"]["transfer.forward.same_source.fixed_1"]
+    assert claim_text(fixed_1) in text
+    assert "Holm p" in text
     assert (tmp_path / "figures" / "transfer_forward_box.png").stat().st_size > 0
     assert (tmp_path / "figures" / "transfer_forward_speed.png").stat().st_size > 0
 

@@ -4,13 +4,14 @@ context a section is written from."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from layerwise.pipeline.io import is_summary
+from layerwise.pipeline.claims import lookup
+from layerwise.pipeline.io import is_summary, read_json
 from layerwise.pipeline.stats import BOOTSTRAP, T, interval_of, within_range
 
 INTERVAL_NAMES = {T: "t", BOOTSTRAP: "BCa bootstrap"}  # as headers and captions say it
@@ -23,10 +24,23 @@ class ReportContext:
     data: Path
     figures: Path  # reports/figures
     overrides: list[str]
+    _claims: dict | None = field(default=None, repr=False)
 
     def figure(self, name: str) -> tuple[Path, str]:
         """(file to write, link to use in report.md) for a figure called `name`."""
         return self.figures / name, f"figures/{name}"
+
+    def claim(self, name: str) -> dict | None:
+        """The claim or family `name` as the claims stage wrote it
+        (results/claims/detail.json), or None where this run makes no such claim."""
+        if self._claims is None:
+            path = self.results / "claims" / "detail.json"
+            self._claims = read_json(path) if path.is_file() else {}
+        return lookup(self._claims, name)
+
+    def members(self, family: dict) -> list[tuple[str, dict]]:
+        """A family's member claims as (name, claim), in its order."""
+        return [(name, self.claim(name)) for name in family["members"]]
 
 
 def fmt(x: float | None, digits: int = 3, sign: str = "") -> str:
@@ -140,3 +154,78 @@ def table(rows: list[dict]) -> str:
 
 def image(link: str, alt: str) -> str:
     return f"![{alt}]({link})"
+
+
+# -- claims (results/claims/detail.json) ----------------------------------------------------
+
+DESIGN_NAMES = {  # how each claim's interval was made, as a sentence says it
+    ("paired", "t"): "paired t",
+    ("paired", "bootstrap"): "paired BCa bootstrap",
+    ("welch", "t"): "Welch",
+    ("welch", "bootstrap"): "BCa bootstrap",
+    ("prediction", "t"): "95% prediction interval of one run",
+    ("prediction", "bootstrap"): "2.5-97.5% quantiles of our runs",
+    ("published_mean", "t"): "Welch, with the published std",
+    ("published_mean", "bootstrap"): "Welch, with the published std",
+}
+
+
+def effect(claim: dict, digits: int = 3) -> str:
+    """'+0.012 [+0.004, +0.020]': a claim's effect (A minus B) and its 95% interval."""
+    if claim["effect"] is None:
+        return "–"
+    return (
+        f"{signed(claim['effect'], digits)} "
+        f"[{signed(claim['ci_low'], digits)}, {signed(claim['ci_high'], digits)}]"
+    )
+
+
+def design(claim: dict) -> str:
+    """'paired t, n = 30' or 'Welch, n = 10 and 10'."""
+    n = f"n = {claim['n']}" + (f" and {claim['n_b']}" if claim.get("n_b") else "")
+    return f"{DESIGN_NAMES[claim['design'], claim['interval']]}, {n}"
+
+
+def verdict(claim: dict) -> str:
+    """The verdict, in bold where it is not inconclusive; for a family member, with its
+    Holm-adjusted p-value."""
+    word = claim["verdict"]
+    text = word if word == "inconclusive" else f"**{word}**"
+    if claim.get("family") and claim.get("p_adjusted") is not None:
+        text += f" (Holm p {p_value(claim['p_adjusted'])})"
+    return text
+
+
+def claim_text(claim: dict | None, digits: int = 3) -> str:
+    """'+0.012 [+0.004, +0.020] (paired t, n = 30): **holds**'; '' without a claim."""
+    if claim is None:
+        return ""
+    return f"{effect(claim, digits)} ({design(claim)}): {verdict(claim)}"
+
+
+def p_value(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def family_text(members: list[tuple[str, dict]], where) -> str:
+    """'holds at depths 3, 5 and reverses at depth 7 (Holm-corrected over 11); inconclusive
+    at the other 8', with `where(name) -> str` naming a member's point from its name."""
+    holds = [where(n) for n, c in members if c["verdict"] == "holds"]
+    reverses = [where(n) for n, c in members if c["verdict"] == "reverses"]
+    parts = []
+    if holds:
+        parts.append(f"holds at {', '.join(holds)}")
+    if reverses:
+        parts.append(f"reverses at {', '.join(reverses)}")
+    if not parts:
+        return f"is inconclusive at every one of the {len(members)} (Holm-corrected)"
+    rest = len(members) - len(holds) - len(reverses)
+    tail = f"; inconclusive at the other {rest}" if rest else ""
+    return " and ".join(parts) + f" (Holm-corrected over {len(members)}){tail}"
+
+
+def suffix(name: str, prefix: str) -> str:
+    """The last part of a claim's dotted name without `prefix`: ('...depth_3', 'depth_') -> '3'."""
+    return name.rsplit(".", 1)[-1].removeprefix(prefix)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import within_range
 from layerwise.reporting import figures
 from layerwise.reporting.markdown import (
     ReportContext,
@@ -14,6 +13,9 @@ from layerwise.reporting.markdown import (
     published_text,
     summary_row,
     table,
+)
+from layerwise.reporting.markdown import (
+    claim_text as rp_claim,
 )
 from layerwise.studies.baseline import published
 
@@ -39,7 +41,7 @@ def baseline_section(ctx: ReportContext) -> str:
     test = metrics["test_accuracy"]
     hidden = "-".join(map(str, cfg.model.hidden_units))
     text = (
-        _paragraph(metrics, refs)
+        _paragraph(ctx, metrics, refs)
         if test["n"]
         else [
             f"Every one of the {metrics['n_replicas']} replicas diverged (training loss inf/NaN): "
@@ -63,7 +65,7 @@ def baseline_section(ctx: ReportContext) -> str:
     )
 
 
-def _paragraph(metrics: dict, refs: dict) -> list[str]:
+def _paragraph(ctx: ReportContext, metrics: dict, refs: dict) -> list[str]:
     """What the numbers say (over the replicas that did not diverge)."""
     test, train = metrics["test_accuracy"], metrics["train_accuracy"]
     gap = train["mean"] - test["mean"]
@@ -82,14 +84,17 @@ def _paragraph(metrics: dict, refs: dict) -> list[str]:
         text.append(f"Train exceeds test by {fmt(gap)}, a sign of overfitting.")
     else:
         text.append(f"Test exceeds train by {fmt(-gap)}; the test split happens to be easier.")
-    for key in ("train_accuracy", "test_accuracy"):
-        if key in refs:
-            inside = within_range(refs[key], metrics[key])
-            where = "inside" if inside else "outside"
-            text.append(
-                f"The published single run's {key.replace('_', ' ')} "
-                f"({published_text(refs[key])}) lies {where} the range of our replicas."
-            )
+    for split in ("train", "test"):
+        claim = ctx.claim(f"baseline.{split}_vs_published")
+        if claim is None:
+            continue
+        where = "inside" if claim["verdict"] == "holds" else "outside"
+        text.append(
+            f"The published single run's {split} accuracy "
+            f"({published_text(refs[f'{split}_accuracy'])}) lies {where} the 95% prediction "
+            f"interval of one run of ours: ours minus published "
+            f"{rp_claim(claim)}."
+        )
     if not refs:
         text.append("The references publish no number for this dataset.")
     return text

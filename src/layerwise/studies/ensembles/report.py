@@ -10,7 +10,9 @@ from layerwise.pipeline.stats import summarize, within_range
 from layerwise.reporting.markdown import (
     ReportContext,
     ci,
+    claim_text,
     diverged_note,
+    family_text,
     fmt,
     image,
     interval_name,
@@ -21,6 +23,7 @@ from layerwise.reporting.markdown import (
 )
 from layerwise.studies.ensembles import figures as plots
 from layerwise.studies.ensembles import published
+from layerwise.studies.ensembles.claims import headline_arm
 
 # the methods in the config section's order (no import of the training code: no TensorFlow)
 METHODS = ENSEMBLE_METHODS
@@ -48,10 +51,6 @@ def nll_cells(nll: dict) -> dict[str, str]:
         f"NLL mean [95% CI, {interval_name('test_nll')}]": f"{fmt(nll['mean'])} [{ci(nll)}]",
         "NLL median [IQR]": quartiles(nll),
     }
-
-
-def _overlap(a: dict, b: dict) -> bool:
-    return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
 
 
 def _load(ctx: ReportContext, method: str):
@@ -100,25 +99,19 @@ def member_summary(members: pd.DataFrame) -> dict:
     return summarize(first.groupby("repeat")["single_accuracy"].mean(), metric="single_accuracy")
 
 
-def method_sentence(method: str, metrics: dict, members: pd.DataFrame) -> str:
-    """The method's best honest multi-member arm against its average single member."""
-    singles = member_summary(members)
-    honest = {
-        k: a
-        for k, a in metrics["arms"].items()
-        if a["n_members"] > 1 and "optimistic" not in a["fitted_on"]
-    }
-    if not honest:
+def method_sentence(ctx: ReportContext, method: str, metrics: dict, members: pd.DataFrame) -> str:
+    """The method's pre-declared ensemble against its members scored alone (the claim)."""
+    claim = ctx.claim(f"ensembles.{method}.vs_single_member")
+    if claim is None:
         return ""
-    key, best = max(honest.items(), key=lambda kv: kv[1]["test_accuracy"]["mean"])
-    acc = best["test_accuracy"]
-    diff = acc["mean"] - singles["mean"]
-    overlap = "overlap" if _overlap(acc, singles) else "do not overlap"
+    key = headline_arm(method, metrics["arms"])
+    acc = metrics["arms"][key]["test_accuracy"]
+    singles = member_summary(members)
     return (
-        f"**{TITLES[method]}**: its best honest combination, {best['label']}, reaches "
-        f"{fmt(acc['mean'])} (95% CI {fmt(acc['ci_low'])}–{fmt(acc['ci_high'])}) against "
-        f"{fmt(singles['mean'])} for an average single member ({signed(diff)}; the CIs "
-        f"{overlap}) for {best['member_epochs']} member-epochs of training."
+        f"**{TITLES[method]}**: {metrics['arms'][key]['label']} reaches {fmt(acc['mean'])} "
+        f"(95% CI {ci(acc)}) against {fmt(singles['mean'])} for an average single member, for "
+        f"{metrics['arms'][key]['member_epochs']} member-epochs of training; ensemble minus "
+        f"mean member, repeat by repeat: {claim_text(claim)}."
     )
 
 
@@ -231,8 +224,8 @@ def _mean(arm: dict, metric: str = "test_accuracy") -> float:
     return arm[metric]["mean"]
 
 
-def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
-    """What the comparison table says, from its numbers (repeats: per-repeat scores)."""
+def compare_text(ctx: ReportContext, summary: dict) -> str:
+    """What the comparison table says, from its numbers and the claims."""
     arms = summary["arms"]
     B, E = summary["budget"], summary["epochs_per_member"]
     single, member = arms["single_model"], arms["single_member"]
@@ -247,9 +240,14 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
     text = [
         f"With the same {B} member-epochs, the most accurate ensemble is {name(best)}: "
         f"{fmt(_mean(best))} ({ci(best['test_accuracy'])}), {signed(_mean(best) - _mean(single))} "
-        f"against one model trained for all {B} epochs ({fmt(_mean(single))}, {ci(s_acc)}); "
-        f"the CIs {'overlap' if _overlap(best['test_accuracy'], s_acc) else 'do not overlap'}."
+        f"against one model trained for all {B} epochs ({fmt(_mean(single))}, {ci(s_acc)})."
     ]
+    top = ctx.claim("ensembles.compare.best_vs_runner_up")
+    if top:
+        text.append(
+            f"Best minus runner-up ({top['b']}), repeat by repeat: {claim_text(top)}; both "
+            "are picked by these means, which flatters the best a little."
+        )
     gain = {id(a): _mean(a) - _mean(member) for a in (best, worst, single)}
     text.append(
         f"Every row but the {E}-epoch member spends {B} member-epochs, so accuracy per "
@@ -261,36 +259,17 @@ def compare_text(summary: dict, repeats: pd.DataFrame) -> str:
         f"and {signed(gain[id(worst)])} as {name(worst)}, the least."
         + (f" ({name(best)} also trains {best['note'].lstrip('+ ')}.)" if best["note"] else "")
     )
-    places = {"above": [], "overlapping": [], "below": []}
-    for arm in ranked:
-        acc = arm["test_accuracy"]
-        if acc["ci_low"] > s_acc["ci_high"]:
-            places["above"].append(name(arm))
-        elif acc["ci_high"] < s_acc["ci_low"]:
-            places["below"].append(name(arm))
-        else:
-            places["overlapping"].append(name(arm))
-    text.append(
-        f"Of the {len(ranked)} ensembles' CIs, against the {B}-epoch single model's: "
-        + "; ".join(
-            f"{len(names)} {where}" + (f" ({', '.join(names)})" if names else "")
-            for where, names in places.items()
-        )
-        + "."
-    )
-    paired = []
-    by_key = repeats.pivot(index="repeat", columns="key", values="test_accuracy")
-    for key in ("horizontal_voting", "weight_averaging"):
-        if key in by_key:
-            diff = summarize(by_key[key] - by_key["single_model"], metric="accuracy_difference")
-            paired.append(
-                f"{name(arms[key])} {signed(diff['mean'], 4)} "
-                f"(95% CI {signed(diff['ci_low'], 4)} to {signed(diff['ci_high'], 4)})"
-            )
-    if paired:
+    family = ctx.claim("ensembles.compare.vs_single_model")
+    if family:
+        labels = {f"ensembles.compare.vs_single_model.{k}": name(a) for k, a in arms.items()}
         text.append(
-            "Paired with the single model whose last epochs they use (same run, repeat by "
-            "repeat), the accuracy differences are: " + "; ".join(paired) + "."
+            f"Against the {B}-epoch single model, repeat by repeat (every repeat shares its "
+            "splits and test rows; horizontal voting and weight averaging are that very run's "
+            "last epochs), the claim that an ensemble beats it "
+            + family_text(ctx.members(family), labels.get)
+            + ": "
+            + "; ".join(f"{labels[n]} {claim_text(c, 4)}" for n, c in ctx.members(family))
+            + "."
         )
     fitted = [
         a for a in ensembles.values() if a["fitted_on"] == "validation" and a["group"] == "members"
@@ -370,7 +349,7 @@ def compare_part(ctx: ReportContext) -> list[str]:
         "the very run behind the single-model row.",
         table(compare_rows(summary)),
         image(link, "every method at one budget"),
-        compare_text(summary, repeats),
+        compare_text(ctx, summary),
     ]
     note = diverged_note(summary)
     if note:
@@ -417,23 +396,24 @@ def methods_part(ctx: ReportContext) -> list[str]:
         table(rows),
     ]
     honest = [
-        r
-        for r in rows
-        if "optimistic" not in r["combiner fitted on"]
-        and r["members"] != "1"
-        and not r["test accuracy"].startswith("–")  # every repeat diverged
+        (method, metrics["dataset"], arm)
+        for method, (metrics, _) in results.items()
+        for arm in metrics["arms"].values()
+        if "optimistic" not in arm["fitted_on"]
+        and arm["n_members"] > 1
+        and arm["test_accuracy"]["n"]  # 0: every repeat diverged
     ]
     flagged = [r for r in rows if r["published within our range?"] == "**no**"]
     text = []
     if honest:
-        best = max(honest, key=lambda r: float(r["test accuracy"].split(" ")[0]))
+        method, dataset, best = max(honest, key=lambda h: h[2]["test_accuracy"]["mean"])
         text.append(
             f"Among ensembles fitted without looking at the test set, the highest mean test "
-            f"accuracy is {best['test accuracy'].split(' ')[0]} ({best['method'].lower()}, "
-            f"{best['combination']}, on {best['data']}); methods on different data files "
+            f"accuracy is {fmt(best['test_accuracy']['mean'])} ({TITLES[method].lower()}, "
+            f"{best['label']}, on {dataset}); methods on different data files "
             "are not directly comparable."
         )
-    text += [method_sentence(m, metrics, members) for m, (metrics, members) in results.items()]
+    text += [method_sentence(ctx, m, metrics, members) for m, (metrics, members) in results.items()]
     for m, (metrics, _members) in results.items():
         note = diverged_note(metrics)
         if note:

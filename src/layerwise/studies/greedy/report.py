@@ -13,9 +13,6 @@ from layerwise.studies.greedy.labels import (
     CONTROL,
     FINE_TUNED,
     GREEDY,
-    PRETRAINED_FROZEN,
-    PRETRAINED_TUNED,
-    SCRATCH,
 )
 
 SCORES = ("train_accuracy", "test_accuracy", "train_mse", "test_mse")
@@ -51,15 +48,6 @@ def published_cell(reference, s: dict) -> str:
 def count(n: int, noun: str) -> str:
     """'1 round', '3 rounds'."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def compare(a: dict, b: dict) -> str:
-    """'higher', 'lower' or 'overlap': a's 95% CI entirely above, below, or overlapping b's."""
-    if a["ci_low"] > b["ci_high"]:
-        return "higher"
-    if a["ci_high"] < b["ci_low"]:
-        return "lower"
-    return "overlap"
 
 
 def _at_depths(depths) -> str:
@@ -144,46 +132,38 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     text = [
         f"Greedy addition moves mean test accuracy from {rp.fmt(test[first]['mean'])} at depth "
         f"{first} to {rp.fmt(test[last]['mean'])} at depth {last} ({rp.signed(change)}); "
-        "the best mean "
-        f"is {rp.fmt(test[best]['mean'])} at depth {best}. "
-        + (
-            "The final depth's 95% CI does not overlap the baseline's: the change is larger "
-            "than replica-to-replica noise."
-            if compare(test[last], test[first]) != "overlap"
-            else "The final depth's 95% CI overlaps the baseline's: at this sample size the "
-            "added layers change nothing measurable."
-        )
+        f"the best mean is {rp.fmt(test[best]['mean'])} at depth {best}."
     ]
-    if control:
-        verdicts = {d: compare(test[d], control[d]["test_accuracy"]) for d in test if d in control}
-        higher = [d for d, v in verdicts.items() if v == "higher"]
-        lower = [d for d, v in verdicts.items() if v == "lower"]
-        gaps = {d: test[d]["mean"] - control[d]["test_accuracy"]["mean"] for d in verdicts}
-        widest = max(gaps, key=lambda d: abs(gaps[d]))
+    claim = ctx.claim("greedy.supervised.deepest_vs_base")
+    if claim:
         text.append(
-            f"Against the end-to-end control (each depth trained from scratch for as many "
-            f"epochs as the greedy network received in total), greedy training is higher "
-            f"beyond the CIs {_at_depths(higher)}, lower {_at_depths(lower)}, and "
-            f"indistinguishable at the remaining {len(verdicts) - len(higher) - len(lower)} of "
-            f"{len(verdicts)} depths. The largest gap "
-            f"is {rp.signed(gaps[widest])} at depth {widest} (greedy minus control; control "
-            f"{rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
+            f"Depth {last} minus depth {first}, replica by replica (the claim that adding "
+            f"layers helps): {rp.claim_text(claim)}."
+        )
+    family = ctx.claim("greedy.supervised.vs_end_to_end.depths")
+    if control and family:
+        gaps = {d: test[d]["mean"] - control[d]["test_accuracy"]["mean"] for d in control}
+        widest = max(gaps, key=lambda d: abs(gaps[d]))
+        deepest = ctx.claim("greedy.supervised.vs_end_to_end.deepest")
+        text.append(
+            "Against the end-to-end control (each depth trained from scratch for as many "
+            "epochs as the greedy network received in total), greedy minus control at the "
+            f"pre-declared test point, the deepest depth: {rp.claim_text(deepest)}. Tested at "
+            "every depth, the claim that greedy training is better "
+            + rp.family_text(ctx.members(family), lambda n: f"depth {rp.suffix(n, 'depth_')}")
+            + f". The largest gap is {rp.signed(gaps[widest])} at depth {widest} (greedy minus "
+            f"control; control {rp.fmt(control[widest]['test_accuracy']['mean'])} ± "
             f"{rp.fmt(control[widest]['test_accuracy']['std'])})."
         )
-    if tuned:
+    claim = ctx.claim("greedy.supervised.fine_tuning")
+    if tuned and claim:
         d = max(tuned)
         t = tuned[d]["test_accuracy"]
-        verdict = compare(t, test[d])
         text.append(
             f"Fine-tuning all {d} layers for {g.fine_tune_epochs} epochs at learning rate "
-            f"{g.fine_tune_learning_rate} changes the final test accuracy by "
-            f"{rp.signed(t['mean'] - test[d]['mean'])} "
-            f"({rp.fmt(test[d]['mean'])} -> {rp.fmt(t['mean'])}); "
-            + (
-                "the CIs overlap, so the change is within noise."
-                if verdict == "overlap"
-                else f"its CI lies {verdict} than the greedy one's."
-            )
+            f"{g.fine_tune_learning_rate} takes the final test accuracy from "
+            f"{rp.fmt(test[d]['mean'])} to {rp.fmt(t['mean'])}; fine-tuned minus greedy, replica "
+            f"by replica: {rp.claim_text(claim)}."
         )
     if refs:
         outside = _published_outside(refs, greedy, "test_accuracy")
@@ -202,7 +182,7 @@ def supervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     ]
 
 
-def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=None) -> list[str]:
+def unsupervised_part(ctx: rp.ReportContext, book_data: bool) -> list[str]:
     out = ctx.results / "greedy_unsupervised"
     replicas = read_csv(out / "replicas.csv")
     depths = read_csv(out / "depths.csv")
@@ -290,23 +270,23 @@ def unsupervised_part(ctx: rp.ReportContext, book_data: bool, supervised_test=No
         "exceeds ten times the base autoencoder's median "
         f"appear {_at_depths(unstable)}.",
         f"The classifier head on the frozen encoder scores {rp.fmt(acc[first]['mean'])} test "
-        f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last} "
-        f"({rp.signed(acc[last]['mean'] - acc[first]['mean'])}, "
+        f"accuracy at depth {first} and {rp.fmt(acc[last]['mean'])} at depth {last}; the best "
+        f"depth is {best} ({rp.fmt(acc[best]['mean'])})."
         + (
-            "CIs overlapping"
-            if compare(acc[last], acc[first]) == "overlap"
-            else f"depth {last} {compare(acc[last], acc[first])} beyond the CIs"
-        )
-        + f"); the best depth is {best} ({rp.fmt(acc[best]['mean'])}).",
+            f" Depth {last} minus depth {first}, replica by replica: "
+            f"{rp.claim_text(ctx.claim('greedy.unsupervised.deepest_vs_base'))}."
+            if ctx.claim("greedy.unsupervised.deepest_vs_base")
+            else ""
+        ),
     ]
-    if supervised_test:
-        shared = [d for d in acc if d in supervised_test]
-        higher = [d for d in shared if compare(supervised_test[d], acc[d]) == "higher"]
-        lower = [d for d in shared if compare(supervised_test[d], acc[d]) == "lower"]
+    family = ctx.claim("greedy.unsupervised.supervised_vs_head.depths")
+    if family:
         text.append(
-            f"Of the {len(shared)} depths both studies reach, the supervised greedy network's "
-            f"test accuracy is higher than the autoencoder's head beyond the CIs "
-            f"{_at_depths(higher)} and lower {_at_depths(lower)}."
+            f"Against the supervised greedy network at the {family['m']} depths both studies "
+            "reach (supervised minus head), the claim that supervised greedy training is "
+            "better "
+            + rp.family_text(ctx.members(family), lambda n: f"depth {rp.suffix(n, 'depth_')}")
+            + "."
         )
     if refs:
         outside_mse = _published_outside(refs, ours, "test_mse")
@@ -340,13 +320,10 @@ def greedy_section(ctx: rp.ReportContext) -> str:
         "## Greedy layer-wise pretraining",
         "*Does greedy layer-wise pretraining help these networks, and when?*",
     ]
-    supervised_test = None
     if (ctx.results / "greedy_supervised" / "replicas.csv").is_file():
         parts += supervised_part(ctx, book_data)
-        replicas = read_csv(ctx.results / "greedy_supervised" / "replicas.csv")
-        supervised_test = {d: s["test_accuracy"] for d, s in summaries(replicas, GREEDY).items()}
     if (ctx.results / "greedy_unsupervised" / "replicas.csv").is_file():
-        parts += unsupervised_part(ctx, book_data, supervised_test)
+        parts += unsupervised_part(ctx, book_data)
     if (ctx.results / "greedy_activations" / "metrics.json").is_file():
         parts += activations_part(ctx)
     if (ctx.results / "greedy_depth" / "metrics.json").is_file():
@@ -417,13 +394,12 @@ def activations_part(ctx: rp.ReportContext) -> list[str]:
             f"With {name}, greedy training reaches {rp.fmt(greedy[last]['test_accuracy']['mean'])}"
             f" test accuracy at depth {last}"
         )
-        if control:
+        claim = ctx.claim(f"greedy.activations.{name}.vs_end_to_end.deepest")
+        if control and claim:
             c = control[last]["test_accuracy"]
-            verdict = compare(greedy[last]["test_accuracy"], c)
             sentence += (
-                f", the end-to-end control {rp.fmt(c['mean'])} ("
-                + ("CIs overlap" if verdict == "overlap" else f"greedy {verdict} beyond the CIs")
-                + ")"
+                f", the end-to-end control {rp.fmt(c['mean'])} (greedy minus control: "
+                f"{rp.claim_text(claim)})"
             )
         sentence += (
             f"; at initialisation the first hidden layer's gradient is {ratio:.2g} "
@@ -474,14 +450,16 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
                 "test at depth 2 (base)": cell(base),
             }
         )
-        verdict = compare(chosen, base)
+        claim = ctx.claim(f"greedy.depth_selection.{setting}.vs_base")
         text.append(
             f"With {labels.get(setting, setting)}, the most common choice is depth {mode} "
             f"({counts[mode]} of {len(group)} replicas; mean depth "
-            f"{group['chosen_depth'].mean():.1f}), and the test accuracy at the chosen depth "
-            f"is {rp.signed(chosen['mean'] - base['mean'])} against each replica's base network ("
-            + ("CIs overlap" if verdict == "overlap" else f"{verdict} beyond the CIs")
-            + ")."
+            f"{group['chosen_depth'].mean():.1f})"
+            + (
+                f"; the chosen depth minus each replica's base network: {rp.claim_text(claim)}."
+                if claim
+                else "."
+            )
         )
     return [
         "### Depth selection without the test set",
@@ -508,7 +486,6 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         if replicas.empty:
             continue
         tables[name] = read_csv(out / "sizes.csv")
-        helped, hurt = [], []
         for n, group in replicas.groupby("n_labelled", sort=True):
             s = {
                 m: summarize(g["test_accuracy"], metric="test_accuracy")
@@ -517,12 +494,6 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
             row = {"dataset": name, "labelled rows": int(n)}
             row.update({m: cell(v) for m, v in s.items()})
             rows.append(row)
-            best_pretrained = max((PRETRAINED_FROZEN, PRETRAINED_TUNED), key=lambda m: s[m]["mean"])
-            verdict = compare(s[best_pretrained], s[SCRATCH])
-            if verdict == "higher":
-                helped.append(int(n))
-            elif verdict == "lower":
-                hurt.append(int(n))
         n_diverged = int(
             replicas.drop_duplicates("replica")["autoencoder_diverged"].sum()
             if "autoencoder_diverged" in replicas
@@ -533,11 +504,19 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
                 f"On {name}, {n_diverged} of {replicas['replica'].nunique()} autoencoders "
                 "diverged (inf/NaN loss); their pretrained arms are left out."
             )
-        text.append(
-            f"On {name}, the better of the two pretrained arms is higher than the network "
-            f"trained from scratch on the same labels beyond the CIs {_budgets(helped)} and "
-            f"lower {_budgets(hurt)}; at the other label budgets the CIs overlap."
-        )
+        smallest = ctx.claim(f"greedy.few_labels.{name}.smallest")
+        family = ctx.claim(f"greedy.few_labels.{name}.budgets")
+        if smallest and family:
+            text.append(
+                f"On {name}, pretrained and fine-tuned minus trained from scratch on the same "
+                f"rows, at the pre-declared test point, the fewest labels: "
+                f"{rp.claim_text(smallest)}. Over every label budget, the claim that "
+                "pretraining helps "
+                + rp.family_text(
+                    ctx.members(family), lambda n: f"{rp.suffix(n, 'n_')} labelled rows"
+                )
+                + "."
+            )
     if not tables:
         return []
     path, link = ctx.figure("greedy_few_labels.png")
@@ -558,10 +537,3 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
         rp.image(link, "few labels"),
         " ".join(text),
     ]
-
-
-def _budgets(sizes: list[int]) -> str:
-    """'with 10, 30 labelled rows' or 'at no label budget'."""
-    if not sizes:
-        return "at no label budget"
-    return f"with {', '.join(map(str, sizes))} labelled rows"

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import within_range
 from layerwise.reporting import figures as plots
 from layerwise.reporting.markdown import (
     ReportContext,
     ci,
+    claim_text,
     diverged_note,
+    effect,
+    family_text,
     fmt,
     image,
     published_text,
     table,
+    verdict,
 )
 from layerwise.studies.transfer import figures as transfer_figures
 from layerwise.studies.transfer import published
+from layerwise.studies.transfer.claims import is_reference_case
 
 PROTOCOL_TITLES = {
     "same_source": "same source (every repeat starts from the one saved source model)",
@@ -25,7 +29,6 @@ ARM_NOTES = {
     "standalone": "fresh random weights",
     "new_hidden": "both hidden layers frozen + a new random hidden layer",
 }
-SIGNIFICANT = 0.05
 
 
 def _arm_note(arm: str, reinit_keep: int) -> str:
@@ -56,16 +59,14 @@ def _published(case_is_reference: bool, protocol: str, arm: str):
     return None
 
 
-def _mean_in_ci(published_mean, summary: dict) -> bool:
-    """A published mean over repeats against our 95% CI of the mean (printed precision
-    included: the one rule of `within_range`)."""
-    return within_range(published_mean, summary, ("ci_low", "ci_high"))
-
-
-def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int) -> dict:
+def _arm_row(
+    arm: str, entry: dict, reference, fraction: float, versus: dict | None, agrees: dict | None
+) -> dict:
+    """One table row: the arm's distribution, its claim against standalone (`versus`), the
+    published mean and its claim (`agrees`) where the reference has one."""
     test = entry["test_accuracy"]
-    versus = entry.get("vs_standalone")
-    row = {
+    tests = entry.get("vs_standalone")
+    return {
         "arm": arm,
         "test accuracy mean ± std": f"{fmt(test['mean'])} ± {fmt(test['std'])}",
         "95% CI": ci(test),
@@ -73,48 +74,42 @@ def _arm_row(arm: str, entry: dict, reference, fraction: float, reinit_keep: int
         "published mean (std)": "–"
         if reference is None
         else (f"{published_text(reference[0])} ({published_text(reference[1])})"),
-        "published mean in our CI?": "–"
-        if reference is None
-        else ("yes" if _mean_in_ci(reference[0], test) else "**no**"),
-        "Δ vs standalone": "–" if versus is None else f"{versus['difference']:+.3f}",
-        "Welch p": "–" if versus is None else _p(versus["welch_p"]),
-        "Mann-Whitney p": "–" if versus is None else _p(versus["mann_whitney_p"]),
+        "ours − published [95% CI]": "–" if agrees is None else effect(agrees),
+        "agrees?": "–" if agrees is None else ("yes" if agrees["verdict"] == "holds" else "**no**"),
+        "Δ vs standalone [95% CI]": "–" if versus is None else effect(versus),
+        "verdict (Holm p)": "–" if versus is None else verdict(versus),
+        "Mann-Whitney p": "–" if tests is None else _p(tests["mann_whitney_p"]),
         "Cohen's d": "–"
-        if versus is None or versus["cohens_d"] is None
-        else (f"{versus['cohens_d']:+.2f}"),
-        "P(arm > standalone)": "–" if versus is None else fmt(versus["p_superiority"], 2),
+        if tests is None or tests["cohens_d"] is None
+        else (f"{tests['cohens_d']:+.2f}"),
+        "P(arm > standalone)": "–" if tests is None else fmt(tests["p_superiority"], 2),
         f"epochs to {fraction:.0%} of final": fmt(entry["epochs_to_reach"]["mean"], 1),
     }
-    return row
 
 
-def _verdict(arm: str, entry: dict) -> str:
-    """One clause, from the numbers, on how an arm compares with standalone."""
-    versus = entry["vs_standalone"]
-    if versus is None:
-        return f"{arm} not comparable with standalone (fewer than two repeats did not diverge)"
-    diff, p_welch, p_mw = versus["difference"], versus["welch_p"], versus["mann_whitney_p"]
-    both = p_welch is not None and p_welch < SIGNIFICANT and p_mw < SIGNIFICANT
-    either = (p_welch is not None and p_welch < SIGNIFICANT) or p_mw < SIGNIFICANT
-    direction = "above" if diff > 0 else "below"
-    if both:
-        strength = "significantly"
-    elif either:
-        strength = "by one of the two tests"
-    else:
-        strength = "not significantly"
-    return (
-        f"{arm} {abs(diff):.3f} {direction} standalone ({strength}; Welch p "
-        f"{_p(p_welch)}, Mann-Whitney p {_p(p_mw)})"
-    )
+def _protocol_rows(
+    ctx: ReportContext, case: str, m: dict, protocol: str, reference_case: bool, fraction: float
+) -> list[dict]:
+    """The table of one case and protocol: standalone, then every transfer arm."""
 
+    def row(arm: str, entry: dict) -> dict:
+        reference = _published(reference_case, protocol, arm)
+        versus = None if arm == "standalone" else ctx.claim(f"transfer.{case}.{protocol}.{arm}")
+        agrees = ctx.claim(f"transfer.{case}.published.{arm}") if reference else None
+        return _arm_row(arm, entry, reference, fraction, versus, agrees)
 
-def _overlap(a: dict, b: dict) -> bool:
-    return a["ci_low"] <= b["ci_high"] and b["ci_low"] <= a["ci_high"]
+    return [row("standalone", m["standalone"])] + [
+        row(arm, entry) for arm, entry in m[protocol].items()
+    ]
 
 
 def _case_paragraph(
-    case: str, m: dict, protocols: list[str], fraction: float, reference_case: bool
+    ctx: ReportContext,
+    case: str,
+    m: dict,
+    protocols: list[str],
+    fraction: float,
+    reference_case: bool,
 ) -> str:
     standalone = m["standalone"]
     s_test = standalone["test_accuracy"]
@@ -123,18 +118,21 @@ def _case_paragraph(
     ]
     for protocol in protocols:
         arms = m.get(protocol, {})
-        if not arms:
+        family = ctx.claim(f"transfer.{case}.{protocol}.arms")
+        if not arms or family is None:
             continue
         best = max(arms, key=lambda a: arms[a]["test_accuracy"]["mean"])
         best_test = arms[best]["test_accuracy"]
-        overlap = _overlap(best_test, s_test)
-        clauses = "; ".join(_verdict(a, e) for a, e in arms.items())
+        members = ctx.members(family)
+        clauses = "; ".join(
+            f"{name.rsplit('.', 1)[-1]} {claim_text(claim)}" for name, claim in members
+        )
         text.append(
-            f"With the {protocol.replace('_', ' ')} protocol the best transfer arm is "
-            f"**{best}** at "
-            f"{fmt(best_test['mean'])} ± {fmt(best_test['std'])}; its 95% CI "
-            f"{'overlaps' if overlap else 'does not overlap'} standalone's. Arm by arm: "
-            f"{clauses}."
+            f"With the {protocol.replace('_', ' ')} protocol the best mean is **{best}**'s, "
+            f"{fmt(best_test['mean'])} ± {fmt(best_test['std'])}. Tested arm by arm against "
+            "standalone (arm minus standalone), the claim that transfer helps "
+            + family_text(members, lambda n: n.rsplit(".", 1)[-1])
+            + f": {clauses}."
         )
     if "same_source" in m and "fresh_source" in m:
         same = [e["test_accuracy"]["std"] for e in m["same_source"].values()]
@@ -165,15 +163,17 @@ def _case_paragraph(
     if reference_case and "same_source" in m:
         outside = []
         for arm, (mean, _std) in published.TRANSFER_REPEATS.items():
-            entry = standalone if arm == "standalone" else m["same_source"].get(arm)
-            if entry is not None and not _mean_in_ci(mean, entry["test_accuracy"]):
+            claim = ctx.claim(f"transfer.{case}.published.{arm}")
+            if claim is not None and claim["verdict"] != "holds":
                 outside.append(
-                    f"{arm} ({published_text(mean)} vs our {fmt(entry['test_accuracy']['mean'])})"
+                    f"{arm} ({published_text(mean)}; ours minus published {effect(claim)})"
                 )
         text.append(
-            "Published means outside our 95% CI: " + ", ".join(outside) + "."
+            "Published means that differ from ours (the 95% interval of the difference "
+            "excludes zero): " + ", ".join(outside) + "."
             if outside
-            else "Every published mean lies inside our 95% CI."
+            else "Every published mean agrees with ours (the 95% interval of the difference "
+            "contains zero)."
         )
     return " ".join(text)
 
@@ -232,9 +232,7 @@ def transfer_section(ctx: ReportContext) -> str:
     arms_order = t.arm_names()
     for case, case_cfg in t.cases.items():
         m = metrics[case]
-        reference_case = (
-            case_cfg.source == "p1" and case_cfg.dataset == "transfer_p2" and not case_cfg.classes
-        )
+        reference_case = is_reference_case(case_cfg)
         classes = ", ".join(map(str, case_cfg.classes)) if case_cfg.classes else "all"
         parts.append(f"### {case}: {case_cfg.source} → {case_cfg.dataset} (classes: {classes})")
         if "fresh_sources" in m:
@@ -272,21 +270,7 @@ def transfer_section(ctx: ReportContext) -> str:
         parts.append(image(link, f"{case}: box plot of test accuracy per arm"))
 
         for protocol in protocols:
-            rows = [
-                _arm_row(
-                    "standalone",
-                    m["standalone"],
-                    _published(reference_case, protocol, "standalone"),
-                    fraction,
-                    t.reinit_keep,
-                )
-            ]
-            rows += [
-                _arm_row(
-                    arm, entry, _published(reference_case, protocol, arm), fraction, t.reinit_keep
-                )
-                for arm, entry in m[protocol].items()
-            ]
+            rows = _protocol_rows(ctx, case, m, protocol, reference_case, fraction)
             parts.append(f"**{PROTOCOL_TITLES[protocol]}**")
             parts.append(table(rows))
 
@@ -304,14 +288,18 @@ def transfer_section(ctx: ReportContext) -> str:
         path, link = ctx.figure(f"transfer_{case}_speed.png")
         plots.save(fig, path)
         parts.append(image(link, f"{case}: learning speed per arm"))
-        parts.append(_case_paragraph(case, m, protocols, fraction, reference_case))
+        parts.append(_case_paragraph(ctx, case, m, protocols, fraction, reference_case))
     if metrics:
         parts.append(
-            "Tests: Welch's t (unequal variances) and Mann-Whitney U, two-sided, each "
-            "arm against standalone; Cohen's d uses the root mean of the two variances; "
-            "P(arm > standalone) is U / (n·n). The published numbers are the "
-            "reference's 30 repeats, all from one saved source model, so they belong "
-            "beside our same-source protocol."
+            "Δ vs standalone is the arm's mean minus standalone's with Welch's 95% interval "
+            "(independent repeats); the arms of one protocol are tested together against "
+            "the one standalone control, so each verdict uses its Holm-adjusted p-value. "
+            "Mann-Whitney U p, Cohen's d (difference over the root mean of the two "
+            "variances) and P(arm > standalone) = U / (n·n) describe the same comparison "
+            "without a verdict. The published numbers are the reference's means and "
+            "standard deviations over 30 repeats, all from one saved source model, so they "
+            "are compared mean to mean with our same-source protocol (Welch's interval "
+            "from both standard errors)."
         )
         note = diverged_note(metrics)
         if note:
