@@ -34,7 +34,7 @@ def test_every_published_number_keeps_what_was_printed(study):
 def test_the_hand_written_checks_use_the_printed_precision():
     from layerwise.pipeline.claims import AGREE, Claim
     from layerwise.pipeline.effects import mean_vs_published
-    from layerwise.studies.ensembles.report import _inside
+    from layerwise.reporting.markdown import within as _inside
 
     def agrees(mean: str, ours) -> bool:
         effect = mean_vs_published(

@@ -141,11 +141,17 @@ def summary_row(label: str, summary: dict, reference=None) -> dict:
         "min–max": f"{fmt(summary['min'])}–{fmt(summary['max'])}" if summary.get("n", 1) else "–",
         "published": published_text(reference),
     }
-    if reference is None or not summary.get("n", 1):
-        row["published within our range?"] = "–"
-    else:
-        row["published within our range?"] = "yes" if within_range(reference, summary) else "**no**"
+    row["published within our range?"] = within(reference, summary)
     return row
+
+
+def within(reference, summary: dict) -> str:
+    """'yes' or '**no**': whether a published number (or range) meets our repeats'
+    min..max, by its printed precision (`pipeline.stats.within_range`, the one rule); '–'
+    without a published number or without repeats left to compare."""
+    if reference is None or not summary.get("n", 1):
+        return "–"
+    return "yes" if within_range(reference, summary) else "**no**"
 
 
 def table(rows: list[dict]) -> str:

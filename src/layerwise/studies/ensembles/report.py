@@ -6,7 +6,7 @@ import pandas as pd
 
 from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import summarize, within_range
+from layerwise.pipeline.stats import summarize
 from layerwise.reporting.markdown import (
     ReportContext,
     ci,
@@ -20,6 +20,7 @@ from layerwise.reporting.markdown import (
     quartiles,
     signed,
     table,
+    within,
 )
 from layerwise.studies.ensembles import figures as plots
 from layerwise.studies.ensembles import published
@@ -36,13 +37,6 @@ TITLES = {
     "stacking": "Stacking",
     "weight_averaging": "Weight averaging",
 }
-
-
-def _inside(value, summary: dict) -> str:
-    """Whether a published number (or range) meets our repeats' min..max."""
-    if value is None:
-        return "–"
-    return "yes" if within_range(value, summary) else "**no**"
 
 
 def nll_cells(nll: dict) -> dict[str, str]:
@@ -87,7 +81,7 @@ def comparison_rows(results: dict, book: set[str]) -> list[dict]:
                     "diversity": fmt(arm["diversity"]["mean"]),
                     "combiner fitted on": arm["fitted_on"],
                     "published": published_text(refs.get(key)),
-                    "published within our range?": _inside(refs.get(key), acc),
+                    "published within our range?": within(refs.get(key), acc),
                 }
             )
     return rows

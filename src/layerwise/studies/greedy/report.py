@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from layerwise.pipeline.io import read_csv, read_json
-from layerwise.pipeline.stats import summarize, within_range
+from layerwise.pipeline.stats import summarize
 from layerwise.reporting import markdown as rp
 from layerwise.studies.greedy import figures as plots
 from layerwise.studies.greedy import published
@@ -42,7 +42,9 @@ def published_cell(reference, s: dict) -> str:
     """A published number (as printed), marked where it is outside our replicas' range."""
     if reference is None:
         return "–"
-    return rp.published_text(reference) + ("" if within_range(reference, s) else " (**outside**)")
+    return rp.published_text(reference) + (
+        " (**outside**)" if rp.within(reference, s) == "**no**" else ""
+    )
 
 
 def count(n: int, noun: str) -> str:
@@ -62,7 +64,7 @@ def _published_outside(refs: dict, ours: dict[int, dict], score: str) -> list[in
     return [
         d
         for d, v in refs.get(score, {}).items()
-        if d in ours and not within_range(v, ours[d][score])
+        if d in ours and rp.within(v, ours[d][score]) == "**no**"
     ]
 
 
