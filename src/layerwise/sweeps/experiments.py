@@ -104,6 +104,7 @@ def collect(root: str | Path, rev: str | None = None, names: Sequence[str] = ())
     from dvc.repo import Repo
     from dvc.repo.experiments.utils import resolve_name
     from dvc.scm import RevError
+    from scmrepo.exceptions import RevError as GitRevError
 
     try:
         repo = Repo(str(root))
@@ -112,7 +113,7 @@ def collect(root: str | Path, rev: str | None = None, names: Sequence[str] = ())
     with repo:
         try:
             baseline = repo.scm.resolve_rev(rev or "HEAD")
-        except RevError:
+        except (RevError, GitRevError):
             raise UserError(
                 f"--rev {rev}: no such commit in this repository (a branch, tag or sha)"
             ) from None

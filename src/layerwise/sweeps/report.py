@@ -245,10 +245,12 @@ def render(
     command: str,
     resample_settings: bool,
 ) -> str:
+    k = len(sweep.left_out)
+    left_out = f" ({k} more left out: see below)" if k else ""
     lines = [
         "# Sweep report",
         "",
-        f"{len(sweep.settings)} experiments {where}, side by side: each one's claims "
+        f"{len(sweep.settings)} experiments {where}{left_out}, side by side: each one's claims "
         f"({DETAIL}, version {sweep.version}) as its own claims stage made them. Written "
         f"by `{command}`, which reads them from DVC and trains nothing; docs/statistics.md "
         "explains every number.",
