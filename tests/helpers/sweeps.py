@@ -153,3 +153,26 @@ def sweep_of(experiments: Sequence[FakeExperiment], version: int = VERSION):
     from layerwise.sweeps.sweep import assemble
 
     return assemble(from_states(states(experiments)), reader(experiments), version)
+
+
+def wait_for_queue(repo, names: Sequence[str], timeout: float) -> dict[str, str]:
+    """Wait until DVC's queue has run the experiments `names` of `repo` (based on its
+    HEAD); their end states (success or failed). The workers are stopped if it takes
+    longer than `timeout` seconds."""
+    import time
+
+    from dvc.repo import Repo
+
+    from .commands import DVC, run
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with Repo(str(repo)) as dvc_repo:
+            shown = dvc_repo.experiments.show(revs=["HEAD"], num=1, hide_workspace=True)
+        found = {e.name: e.state for e in from_states(shown) if e.name in names}
+        if all(found.get(name) in ("success", "failed") for name in names):
+            return found
+        if time.monotonic() > deadline:
+            run([*DVC, "queue", "stop", "--kill"], repo, check=False)
+            raise AssertionError(f"the queue has not run {list(names)} in {timeout}s: {found}")
+        time.sleep(3)
