@@ -50,7 +50,7 @@ def experiments(extra=()):
 @pytest.fixture
 def no_figures(monkeypatch):
     """Drawing costs most of a report's time: the tests of its text skip it."""
-    monkeypatch.setattr(report, "draw", lambda *args: {})
+    monkeypatch.setattr("layerwise.sweeps.figures.draw", lambda *args: {})
 
 
 def fake_dvc(monkeypatch, exps, baseline="c" * 40):
@@ -88,7 +88,7 @@ def test_the_report_has_the_differing_params_each_claim_per_setting_and_its_sent
         "inconclusive elsewhere. P(A>B) over the 3 settings: " in frozen
     )
     assert "> **baseline.vs_published**: holds in 2 of 3 settings; differs at" in text
-    assert "#### `greedy.depths` (a family of 2 claims, holm within it)" in text
+    assert "#### `greedy.depths` (a family of 2 claims, Holm's correction within it)" in text
     assert "| `d1`    | +0.0500 [+0.0400, +0.0600] holds |" in text
     assert "## How likely A beats B across settings" in text
 

@@ -10,8 +10,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from matplotlib.ticker import NullFormatter
+
 from layerwise.reporting.figures import COLORS, figure, save
 from layerwise.sweeps.across import Across
+from layerwise.sweeps.sweep import Sweep, flat_params, numeric_key
 
 MARKERS = "osD^v<>ph*"  # with COLORS, eleven or more settings stay apart
 
@@ -101,9 +104,34 @@ def trend(
     ax.axhline(0, color="black", lw=0.8)
     if min(x) > 0 and max(x) / min(x) >= 100:
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # the swept values label the axis
     ax.set_xticks(x, [f"{v:g}" for v in x])
     ax.set_xlabel(key)
     ax.set_ylabel(_metric_label(claims))
     ax.set_title(f"{group}: effect against {key}")
     ax.legend(loc="best", fontsize=6 if len(claims) > 6 else 7, ncol=2 if len(claims) > 8 else 1)
     save(fig, path)
+
+
+def draw(sweep: Sweep, groups: dict[str, list[Across]], folder: Path, link: str):
+    """Every figure of the report into `folder`: group -> [(link, alt text)]."""
+    labels = [s.label for s in sweep.settings]
+    key = numeric_key(sweep)
+    values = [flat_params(s)[key] for s in sweep.settings] if key else []
+    drawn: dict[str, list[tuple[str, str]]] = {}
+    for group, items in groups.items():
+        claims = [i for i in items if not i.family and _has_effect(i)]
+        if not claims:
+            continue
+        name = f"{slug(group)}-forest.png"
+        forest(group, claims, labels, folder / name)
+        drawn.setdefault(group, []).append((f"{link}/{name}", f"{group}: forest plot"))
+        if key:
+            name = f"{slug(group)}-by-{slug(key)}.png"
+            trend(group, claims, key, values, folder / name)
+            drawn[group].append((f"{link}/{name}", f"{group}: effect against {key}"))
+    return drawn
+
+
+def _has_effect(item: Across) -> bool:
+    return any(r is not None and r.get("effect") is not None for _, r in item.rows)
