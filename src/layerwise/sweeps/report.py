@@ -22,10 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import atomic_path
-from layerwise.sweeps.across import all_across
 from layerwise.sweeps.experiments import collect, pull_hint, read_detail
-from layerwise.sweeps.render import render
 from layerwise.sweeps.sweep import Sweep, assemble, require_comparable
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
@@ -59,7 +56,12 @@ def build(
 ) -> tuple[int, int]:
     """Write the report of a comparable sweep to `out` and its figures beside it (stale
     figures of an earlier report removed); (claims shown, figures written)."""
-    from layerwise.sweeps.figures import draw  # matplotlib: only for a report to write
+    # numpy, scipy, pandas, matplotlib: imported only once there is a report to write,
+    # so that a refusal costs no more than asking DVC
+    from layerwise.pipeline.io import atomic_path
+    from layerwise.sweeps.across import all_across
+    from layerwise.sweeps.figures import draw
+    from layerwise.sweeps.render import render
 
     groups = all_across(sweep, headline_only, resample_settings)
     folder = figures_folder(out)
