@@ -3,8 +3,8 @@
 `collect` asks DVC (`Repo.experiments.show`, what `dvc exp show` prints) and
 `from_states` turns its ExpState objects into plain `Experiment` records: that seam
 keeps everything after it (tables, statistics, figures) free of DVC, so that it is tested
-on constructed experiments. `read_detail` reads an experiment's claims file from its
-commit and the DVC cache.
+on constructed experiments. `read_detail` reads an experiment's claims file from the
+local DVC cache, where the hash its dvc.lock records puts it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,12 @@ class Experiment:
     baseline: str  # the commit it ran from
     state: str  # success | queued | running | failed
     params: dict[str, Any]  # params.yaml as it ran, nested
-    detail_recorded: bool  # its dvc.lock records DETAIL as an output
+    detail_hash: str | None  # DETAIL's hash in its dvc.lock (None: not one of its outputs)
+    detail_file: str | None = None  # where the local DVC cache keeps that file (collect)
+
+    @property
+    def detail_recorded(self) -> bool:
+        return self.detail_hash is not None
 
 
 class NotInCacheError(Exception):
@@ -44,13 +49,14 @@ class NotInCacheError(Exception):
     DVC cache)."""
 
 
-def _records(outs: dict, path: str) -> bool:
-    """An output listing (path -> ExpOut) records `path`, itself or a folder above it,
-    with a hash (a queued experiment's outputs have none yet)."""
+def _recorded_hash(outs: dict, path: str) -> str | None:
+    """The hash an output listing (path -> ExpOut) records for `path`, itself or a folder
+    above it (a folder's hash ends in '.dir'); None where there is none (a queued
+    experiment's outputs have none yet)."""
     for out, info in (outs or {}).items():
         if path == out or path.startswith(out.rstrip("/") + "/"):
-            return getattr(info, "hash", None) is not None
-    return False
+            return getattr(info, "hash", None)
+    return None
 
 
 def from_states(states: Iterable[Any]) -> list[Experiment]:
@@ -78,7 +84,7 @@ def from_states(states: Iterable[Any]) -> list[Experiment]:
                     baseline=baseline.rev,
                     state=state,
                     params=params,
-                    detail_recorded=data is not None and _records(data.outs, DETAIL),
+                    detail_hash=None if data is None else _recorded_hash(data.outs, DETAIL),
                 )
             )
     return found
@@ -125,7 +131,12 @@ def collect(root: str | Path, rev: str | None = None, names: Sequence[str] = ())
                 raise UserError(f"--exp: {err}") from None
             revs += sorted({ref.baseline_sha for ref in refs.values() if ref is not None})
         states = repo.experiments.show(revs=revs, num=1, hide_workspace=True)
-    experiments = from_states(states)
+        experiments = [
+            replace(e, detail_file=repo.cache.local.oid_to_path(e.detail_hash))
+            if e.detail_hash and not e.detail_hash.endswith(".dir")
+            else e
+            for e in from_states(states)
+        ]
     if names:
         by_name = {e.name: e for e in experiments}
         unknown = [n for n in names if n not in by_name]
@@ -139,8 +150,14 @@ def collect(root: str | Path, rev: str | None = None, names: Sequence[str] = ())
 
 
 def read_detail(root: str | Path, experiment: Experiment) -> str:
-    """The text of an experiment's claims file, from its commit and the DVC cache;
-    NotInCacheError when the cache lacks it."""
+    """The text of an experiment's claims file: from the local DVC cache, where its
+    dvc.lock's hash puts it (`collect` found the place), or else through DVC (a claims
+    file inside a folder output); NotInCacheError when the cache lacks it."""
+    if experiment.detail_file is not None:
+        try:
+            return Path(experiment.detail_file).read_text()
+        except FileNotFoundError:
+            raise NotInCacheError(experiment.detail_file) from None
     import dvc.api
     from dvc.exceptions import DvcException
 
