@@ -1,6 +1,7 @@
 """Each claim across the settings of a sweep: its row in every setting, the sentence a
 person can quote ("holds in 2 of 3 settings; reverses at optimizer.learning_rate=0.1;
-inconclusive elsewhere") and, for a claim between two arms, P(A>B) across settings.
+inconclusive elsewhere") and, for a claim between two arms, P(A>B) across settings
+(docs/statistics.md#each-claim-across-settings).
 
 Facts only: report.py renders them, figures.py draws them.
 """

@@ -6,7 +6,8 @@ In one setting, P(A>B) = P(X>Y) + 0.5 P(X=Y) for X a repeat of A and Y a repeat 
 the Mann-Whitney U of A's repeats against B's, over n_a * n_b. Across settings it is the
 mean of the per-setting values. The bootstrap resamples repeats within each setting (a
 paired claim's repeats as pairs, so that their pairing holds) and, if asked, the settings
-themselves; its 95% interval is the percentile interval of the resampled means.
+themselves; its 95% interval is the percentile interval of the resampled means
+(docs/statistics.md#pab-across-settings).
 """
 
 from __future__ import annotations
