@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export DVC_NO_ANALYTICS := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup study test check test-all test-browser bench params plots-template lint format clean
+.PHONY: help setup study sweep-report test check test-all test-browser bench params plots-template lint format clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ setup: $(STAMP) ## create .venv and install the exact versions in requirements.l
 study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
 	$(BIN)/dvc repro
 	@echo "report: $(CURDIR)/reports/report.md"
+
+sweep-report: $(STAMP) ## the claims of the experiments based on HEAD side by side: reports/sweep.md (ARGS="--exp a b")
+	$(BIN)/python -m layerwise.sweeps.report $(ARGS)
 
 test: $(STAMP) ## run the test suite (unit + end to end, not the slow ones): what CI runs
 	$(BIN)/python -m pytest -q
