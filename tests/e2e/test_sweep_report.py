@@ -13,7 +13,6 @@ import json
 import re
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -126,9 +125,7 @@ def experiment_claims(repo: Path, name: str) -> dict:
 
 
 def test_the_toy_sweep_compares_what_finished_and_lists_the_rest(toy):
-    started = time.monotonic()
     result = report(toy)
-    seconds = time.monotonic() - started
     text = (toy / "reports/sweep.md").read_text()
     assert "| experiment   | commit   | lr   |" in text
     for name, lr in (("low", "0.01"), ("mid", "0.1"), ("high", "0.2")):
@@ -148,7 +145,6 @@ def test_the_toy_sweep_compares_what_finished_and_lists_the_rest(toy):
     )
     assert (toy / "reports/sweep/toy-forest.png").is_file()
     assert (toy / "reports/sweep/toy-by-lr.png").is_file()
-    assert seconds < 60, f"the sweep report took {seconds:.1f}s"
 
 
 def test_named_experiments_include_older_code_left_out(toy, tmp_path):
@@ -233,9 +229,7 @@ def test_a_queued_smoke_sweep_reports_each_experiment_s_own_claims(smoke_run, tm
     run([*DVC, "queue", "start", "-j", "2"], repo)
     assert set(wait_for_queue(repo, names, timeout=900).values()) == {"success"}
 
-    started = time.monotonic()
     result = report(repo, "--exp", *names)
-    seconds = time.monotonic() - started
     text = (repo / "reports/sweep.md").read_text()
     assert f"{len(values)} experiments named" in text
     assert f"| experiment   | commit   | {key}" in text
@@ -261,4 +255,3 @@ def test_a_queued_smoke_sweep_reports_each_experiment_s_own_claims(smoke_run, tm
     assert re.search(rf"wrote reports/sweep.md: {len(values)} settings", result.stdout)
     assert list((repo / "reports/sweep").glob("*-forest.png"))
     assert list((repo / "reports/sweep").glob(f"*-by-{key}.png"))
-    assert seconds < 60, f"the sweep report took {seconds:.1f}s"
