@@ -261,7 +261,6 @@ def _cifar(source: str, name: str) -> Callable[[Path], None]:
     def add(repo: Path) -> None:
         def entry(params: dict) -> None:
             params["datasets"][name] = {
-                **params["datasets"]["blobs"],
                 "kind": "cifar10",
                 "n_samples": 30,
                 "n_train": 20,
