@@ -134,7 +134,7 @@ def dataset_config(name: str, raw: Any) -> DatasetConfig:
     key = f"datasets.{name}"
     kinds = ", ".join(DATASET_KINDS)
     if not isinstance(raw, dict):
-        raise UserError(f"{key} = {raw!r} is not a mapping (allowed: a dataset: kind and its keys)")
+        raise UserError(f"{key} = {raw!r} is not a mapping (allowed: kind and that kind's keys)")
     if "kind" not in raw:
         raise UserError(f"key '{key}.kind' is missing (allowed: {kinds})")
     kind = raw["kind"]
@@ -155,15 +155,17 @@ def _check_dataset_keys(key: str, kind: str, given: list[str]) -> None:
     missing = [k for k in allowed if k not in given]
     if not foreign and not missing:
         return
-    # the keys of another kind, whole: the entry's kind was changed, not a key added
+    # the keys of another kind, all of them: the kind was changed (or keys of that kind
+    # added); say everything to do at once. A kind changed to one with more keys only
+    # misses some: the missing-key line names them.
     others = [k for k in DATASET_KINDS if k != kind and set(dataset_keys(k)) == set(given)]
-    if others:
-        todo = [f"remove {', '.join(foreign)}"] if foreign else []
-        todo += [f"set {', '.join(missing)}"] if missing else []
+    if others and foreign:
+        todo = f"remove {', '.join(foreign)}"
+        if missing:
+            todo += f" and set {', '.join(missing)}"
         raise UserError(
-            f"{key}.kind = {kind!r} does not fit the entry's other keys, which are a "
-            f"{' or '.join(others)} dataset's: {' and '.join(todo)} (allowed: a {kind} "
-            f"dataset's keys: {listed})"
+            f"{key} has the keys of a {' or '.join(others)} dataset but kind = {kind!r}: "
+            f"{todo} (allowed: every key of kind {kind}: {listed})"
         )
     if foreign:
         name = foreign[0]
@@ -174,7 +176,9 @@ def _check_dataset_keys(key: str, kind: str, given: list[str]) -> None:
             f"{key}.{name}: '{name}' is a key of {_words(owners)} datasets, not of {kind} "
             f"(allowed: {listed})"
         )
-    raise UserError(f"key '{key}.{missing[0]}' is missing (allowed: every key of {kind}: {listed})")
+    raise UserError(
+        f"key '{key}.{missing[0]}' is missing (allowed: every key of kind {kind}: {listed})"
+    )
 
 
 def _words(items: list[str]) -> str:
