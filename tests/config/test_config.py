@@ -310,3 +310,35 @@ def test_conf_has_no_machine_specific_interpolations():
     for path in Path(ROOT / "conf").rglob("*.yaml"):
         text = path.read_text()
         assert "${hydra:" not in text and "${oc.env:" not in text, path
+
+
+def _table_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of the first markdown table after `heading`, header row and rule left out."""
+    after = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(after) if line.startswith("|"))
+    rows = []
+    for line in after[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_docs_list_each_dataset_kinds_keys():
+    """README's table of datasets.csv and docs/studies.md's table of kinds name the keys the
+    schema has, no more, no fewer."""
+    import re
+
+    from layerwise.pipeline.schema import DATASET_KINDS, dataset_keys
+
+    def keys(cell: str) -> set[str]:
+        return set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", cell)))
+
+    readme = (ROOT / "README.md").read_text()
+    documented = set().union(*(keys(r[0]) for r in _table_rows(readme, "### Your own data")))
+    assert documented == set(dataset_keys("csv")) - {"kind"}
+    studies = (ROOT / "docs/studies.md").read_text()
+    rows = _table_rows(studies, "| kind | keys besides `kind` |")
+    assert [r[0].strip("`") for r in rows] == list(DATASET_KINDS)
+    for row in rows:
+        assert keys(row[1]) == set(dataset_keys(row[0].strip("`"))) - {"kind"}, row[0]
