@@ -86,6 +86,59 @@ def test_composition_rejects_bad_overrides(override, message):
     assert message in text
 
 
+def test_each_dataset_entry_holds_only_its_kinds_keys():
+    """params.yaml shows per entry the keys its kind reads, kind first, and no others."""
+    from layerwise.pipeline.schema import dataset_keys
+
+    for overrides in ([], ["experiment=smoke", "data=cifar10"]):
+        for name, entry in compose(overrides, ROOT / "conf")["datasets"].items():
+            assert list(entry)[0] == "kind", name
+            assert sorted(entry) == sorted(dataset_keys(entry["kind"])), name
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            ["datasets.blobs.path=x"],
+            "datasets.blobs.path: 'path' is a key of csv datasets, not of blobs",
+        ),
+        (["+datasets.blobs.source=x"], "'source' is a key of cifar10 datasets, not of blobs"),
+        (["datasets.blobs.n_samples=abc"], "datasets.blobs.n_samples = 'abc' has the wrong type"),
+        (["datasets.blobs.cluster_std=0"], "datasets.blobs.cluster_std = 0.0 is out of range"),
+        (
+            ["datasets.digits.kind=mnist1d", "datasets.digits.kind=cifar10"],
+            "datasets.digits has the keys of a digits or mnist1d dataset but kind = "
+            "'cifar10': remove random_state and set source",
+        ),
+        (
+            ["datasets.digits.kind=blobs"],
+            "key 'datasets.digits.cluster_std' is missing (allowed: every key of kind blobs:",
+        ),
+        (["datasets.blob.n_samples=5"], "key 'datasets.blob.kind' is missing"),
+    ],
+)
+def test_a_dataset_key_is_checked_by_its_kind_while_composing(overrides, message):
+    """`datasets` is open to new keys in Hydra's schema, so these reach the schema's own
+    one-line refusal (the `checked` resolver) rather than Hydra's "not in struct"."""
+    with pytest.raises(UserError) as info:
+        compose(overrides, ROOT / "conf")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_an_entry_changes_kind_with_its_keys():
+    from layerwise.pipeline.schema import BlobsConfig, DigitsConfig
+
+    cfg = compose_config("datasets.digits.kind=blobs", "datasets.digits.cluster_std=1.5")
+    assert cfg.datasets["digits"] == BlobsConfig(
+        n_samples=1797, n_train=1200, random_state=2, cluster_std=1.5, scale="standard"
+    )
+    cfg = compose_config("datasets.blobs.kind=digits", "~datasets.blobs.cluster_std")
+    assert cfg.datasets["blobs"] == DigitsConfig(
+        n_samples=1000, n_train=500, random_state=2, scale="none"
+    )
+
+
 def raw_params():
     return yaml.safe_load((ROOT / "params.yaml").read_text())
 
@@ -158,6 +211,55 @@ def raw_params():
             lambda p: p["datasets"]["digits"].pop("scale"),
             "key 'datasets.digits.scale' is missing",
         ),
+        # each dataset kind has its own keys, and only those
+        (
+            lambda p: p["datasets"]["blobs"].update(path="mine.csv"),
+            "datasets.blobs.path: 'path' is a key of csv datasets, not of blobs "
+            "(allowed: kind, n_samples, n_train, random_state, cluster_std, scale)",
+        ),
+        (
+            lambda p: p["datasets"]["digits"].update(cluster_std=1.0, source=""),
+            "datasets.digits.cluster_std: 'cluster_std' is a key of blobs datasets, not of "
+            "digits (allowed: kind, n_samples, n_train, random_state, scale)",
+        ),
+        (
+            lambda p: p["datasets"]["digits"].update(source=""),
+            "'source' is a key of cifar10 datasets, not of digits",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].update(nope=1),
+            "unknown key 'datasets.blobs.nope' (allowed: kind, n_samples, n_train, "
+            "random_state, cluster_std, scale)",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].update(n_samples="many"),
+            "datasets.blobs.n_samples = 'many' has the wrong type (allowed: an integer)",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].pop("cluster_std"),
+            "key 'datasets.blobs.cluster_std' is missing (allowed: every key of kind blobs: "
+            "kind, n_samples, n_train, random_state, cluster_std, scale)",
+        ),
+        (
+            lambda p: p["datasets"]["blobs"].pop("kind"),
+            "key 'datasets.blobs.kind' is missing (allowed: blobs, digits, mnist1d, cifar10, "
+            "csv, with that kind's keys",
+        ),
+        (
+            lambda p: p["datasets"].update(extra=3),
+            "datasets.extra = 3 is not a mapping",
+        ),
+        # a kind changed without its keys: the entry's keys are the old kind's
+        (
+            lambda p: p["datasets"]["blobs"].update(kind="digits"),
+            "datasets.blobs has the keys of a blobs dataset but kind = 'digits': remove "
+            "cluster_std (allowed: every key of kind digits: kind, n_samples, n_train, "
+            "random_state, scale)",
+        ),
+        (
+            lambda p: p["datasets"]["csv"].update(kind="blobs"),
+            "datasets.csv.kind = 'blobs' is not allowed (allowed: csv;",
+        ),
         (lambda p: p.pop("greedy"), "key 'greedy' is missing"),
         # a validation split of every row leaves none to train on
         (
@@ -208,3 +310,35 @@ def test_conf_has_no_machine_specific_interpolations():
     for path in Path(ROOT / "conf").rglob("*.yaml"):
         text = path.read_text()
         assert "${hydra:" not in text and "${oc.env:" not in text, path
+
+
+def _table_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells of the first markdown table after `heading`, header row and rule left out."""
+    after = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(after) if line.startswith("|"))
+    rows = []
+    for line in after[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_the_docs_list_each_dataset_kinds_keys():
+    """README's table of datasets.csv and docs/studies.md's table of kinds name the keys the
+    schema has, no more, no fewer."""
+    import re
+
+    from layerwise.pipeline.schema import DATASET_KINDS, dataset_keys
+
+    def keys(cell: str) -> set[str]:
+        return set(re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", cell)))
+
+    readme = (ROOT / "README.md").read_text()
+    documented = set().union(*(keys(r[0]) for r in _table_rows(readme, "### Your own data")))
+    assert documented == set(dataset_keys("csv")) - {"kind"}
+    studies = (ROOT / "docs/studies.md").read_text()
+    rows = _table_rows(studies, "| kind | keys besides `kind` |")
+    assert [r[0].strip("`") for r in rows] == list(DATASET_KINDS)
+    for row in rows:
+        assert keys(row[1]) == set(dataset_keys(row[0].strip("`"))) - {"kind"}, row[0]

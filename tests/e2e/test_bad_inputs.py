@@ -68,6 +68,34 @@ OVERRIDES = {
     ),
     "zero-cluster-std": Override(("datasets.blobs.cluster_std=0",), "datasets.blobs.cluster_std"),
     "unknown-scaling": Override(("datasets.blobs.scale=minmax",), "datasets.blobs.scale"),
+    # each dataset kind has its own keys (`datasets` is open in Hydra's schema: the
+    # schema's check names the kind a key belongs to)
+    "key-of-another-kind": Override(
+        ("datasets.blobs.path=x",),
+        "datasets.blobs.path: 'path' is a key of csv datasets, not of blobs (allowed: kind, "
+        "n_samples, n_train, random_state, cluster_std, scale)",
+    ),
+    "unknown-dataset-key": Override(
+        ("datasets.digits.nope=1",), "unknown key 'datasets.digits.nope' (allowed: kind,"
+    ),
+    "dataset-wrong-type": Override(
+        ("datasets.blobs.n_samples=abc",),
+        "datasets.blobs.n_samples = 'abc' has the wrong type (allowed: an integer)",
+    ),
+    "kind-changed-keys-kept": Override(
+        ("datasets.blobs.kind=digits",),
+        "datasets.blobs has the keys of a blobs dataset but kind = 'digits': remove cluster_std",
+    ),
+    "kind-changed-key-missing": Override(
+        ("datasets.digits.kind=blobs",),
+        "key 'datasets.digits.cluster_std' is missing (allowed: every key of kind blobs:",
+    ),
+    "csv-entry-other-kind": Override(
+        ("datasets.csv.kind=digits",), "datasets.csv.kind = 'digits' is not allowed (allowed: csv"
+    ),
+    "misspelt-dataset": Override(
+        ("datasets.blob.n_train=10",), "key 'datasets.blob.kind' is missing"
+    ),
     "unknown-activation": Override(("model.activation=softplus",), "model.activation"),
     "wrong-type": Override(("baseline.epochs=abc",), "baseline.epochs"),
     "unknown-key": Override(("+baseline.nope=1",), "nope"),
@@ -228,6 +256,14 @@ EDITS = {
         _params_edit(lambda p: _set(p, "datasets.csv.path", "../mine.csv")),
         "datasets.csv.path = '../mine.csv' is not inside the repository",
     ),
+    "key-of-another-kind-edit": Edit(
+        _params_edit(lambda p: _set(p, "datasets.digits.source", "")),
+        "datasets.digits.source: 'source' is a key of cifar10 datasets, not of digits",
+    ),
+    "dataset-key-missing": Edit(
+        _params_edit(lambda p: _delete(p, "datasets.blobs.cluster_std")),
+        "key 'datasets.blobs.cluster_std' is missing",
+    ),
     "csv-kind-elsewhere": Edit(
         _params_edit(lambda p: _set(p, "datasets.blobs.kind", "csv")),
         "datasets.blobs.kind = 'csv' is only allowed for datasets.csv",
@@ -261,7 +297,6 @@ def _cifar(source: str, name: str) -> Callable[[Path], None]:
     def add(repo: Path) -> None:
         def entry(params: dict) -> None:
             params["datasets"][name] = {
-                **params["datasets"]["blobs"],
                 "kind": "cifar10",
                 "n_samples": 30,
                 "n_train": 20,

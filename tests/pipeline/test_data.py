@@ -5,7 +5,7 @@ import pytest
 
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.schema import DatasetConfig
+from layerwise.pipeline.schema import Cifar10Config
 from layerwise.pipeline.tabular import read_table, split_sizes
 
 from ..helpers.commands import ROOT
@@ -50,9 +50,7 @@ def test_cifar10_folder_in_the_python_format(tmp_path):
         }
         with open(tmp_path / name, "wb") as fh:
             pickle.dump(batch, fh)
-    spec = DatasetConfig(
-        kind="cifar10", n_samples=12, n_train=8, scale="unit", source=str(tmp_path)
-    )
+    spec = Cifar10Config(n_samples=12, n_train=8, scale="unit", source=str(tmp_path))
     ds = data.build(spec)
     assert ds.x_train.shape == (8, 3072) and ds.x_test.shape == (4, 3072)
     assert ds.x_train.min() >= 0.0 and ds.x_train.max() <= 1.0

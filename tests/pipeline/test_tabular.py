@@ -8,7 +8,7 @@ import pytest
 
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import DataFileError
-from layerwise.pipeline.schema import DatasetConfig
+from layerwise.pipeline.schema import CsvConfig
 from layerwise.pipeline.tabular import read_table, split_sizes
 
 
@@ -22,8 +22,8 @@ def wine(tmp_path_factory) -> Path:
     return folder
 
 
-def csv_spec(**fields) -> DatasetConfig:
-    return DatasetConfig(kind="csv", scale="standard", **{"path": "wine.csv", **fields})
+def csv_spec(**fields) -> CsvConfig:
+    return CsvConfig(scale="standard", **{"path": "wine.csv", **fields})
 
 
 def test_every_other_column_is_a_feature_and_the_target_values_are_the_classes(wine):

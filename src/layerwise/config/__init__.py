@@ -21,13 +21,19 @@ import inspect
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from layerwise.config.baseline import BaselineConfig, check_baseline
-from layerwise.config.datasets import check_csv_batches, check_dataset_entries, dataset_shapes
+from layerwise.config.datasets import (
+    check_csv_batches,
+    check_dataset_entries,
+    dataset_configs,
+    dataset_shapes,
+)
 from layerwise.config.ensembles import EnsemblesConfig, check_ensemble_budgets, check_ensembles
 from layerwise.config.greedy import GreedyConfig, check_few_labels, check_greedy_memory
 from layerwise.config.transfer import TransferConfig, check_transfer, check_transfer_memory
@@ -35,7 +41,6 @@ from layerwise.pipeline.errors import DataFileError, UserError
 from layerwise.pipeline.schema import (
     SEED_MAX,
     DataConfig,
-    DatasetConfig,
     ModelConfig,
     OptimizerConfig,
     check_ranges,
@@ -65,7 +70,10 @@ class Config:
     checked: bool = True
     seed: int = number_field(0, low=0, high=SEED_MAX)
     data: DataConfig = field(default_factory=DataConfig)
-    datasets: dict[str, DatasetConfig] = field(default_factory=dict)
+    # name -> one of pipeline.schema's DATASET_CONFIGS, by the entry's `kind`. Hydra cannot
+    # type a dict's values as one of several dataclasses: loose here, converted by
+    # `to_config` (config.datasets.dataset_configs), which refuses a key of another kind
+    datasets: dict[str, Any] = field(default_factory=dict)
     model: ModelConfig = field(default_factory=ModelConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     baseline: BaselineConfig = field(default_factory=BaselineConfig)
@@ -76,7 +84,8 @@ class Config:
 
 def check_config(cfg: Config, data_root: str | Path | None = ".") -> Config:
     """Ranges and choices field by field, then the rules that span fields. A csv dataset's
-    file is read under `data_root`; with None, the bounds that need it are left out."""
+    file is read under `data_root`; with None, the bounds that need it are left out.
+    `cfg.datasets` holds each kind's dataclass (`to_config` converts them)."""
     check_ranges(cfg)
     if cfg.data.name not in cfg.datasets:
         raise UserError(
@@ -97,7 +106,11 @@ def register_schema() -> None:
     `layerwise_check` resolver that conf/config.yaml's `checked` key calls."""
     from hydra.core.config_store import ConfigStore
 
-    ConfigStore.instance().store(name="schema", node=Config)
+    node = OmegaConf.structured(Config)
+    # open to new keys: a key of another kind (`-S datasets.blobs.path=x`) reaches the
+    # check's one line that names the kind it belongs to, not Hydra's "not in struct"
+    OmegaConf.set_struct(node.datasets, False)
+    ConfigStore.instance().store(name="schema", node=node)
     OmegaConf.register_new_resolver("layerwise_check", _check_composition, replace=True)
 
 
@@ -137,6 +150,7 @@ def to_config(raw: dict, source: str = "params.yaml", data_root: str | Path | No
     except OmegaConfBaseException as err:
         raise UserError(omegaconf_message(err, source, Config)) from err
     try:
+        cfg.datasets = dataset_configs(cfg.datasets)
         return check_config(cfg, data_root)
     except DataFileError:  # names the data file at fault, not the params file
         raise

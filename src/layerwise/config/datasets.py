@@ -1,5 +1,6 @@
-"""The rules for the `datasets` section: splits that leave a row per class on each side,
-and the user's own CSV file, whose classes, features and rows come from the file itself.
+"""The rules for the `datasets` section: each entry typed by its kind (the keys that kind
+reads and no other), splits that leave a row per class on each side, and the user's own
+CSV file, whose classes, features and rows come from the file itself.
 
 A built-in kind's shape follows from its config (`pipeline.budget.kind_shape`). A csv
 dataset's cannot: `dataset_shapes` reads the file (`pipeline.tabular.read_table`) when
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 
 from layerwise.pipeline.budget import CLASSES, DataShape, kind_shape
 from layerwise.pipeline.errors import DataFileError, UserError
+from layerwise.pipeline.schema import DATASET_KINDS, DatasetConfig, dataset_config
 from layerwise.pipeline.tabular import read_table, split_sizes
 
 # the one dataset that may read a CSV file: dvc.yaml tracks `datasets.csv.path`
@@ -26,10 +28,38 @@ CSV_DATASET = "csv"
 OUTPUT_FOLDERS = ("data", "results", "reports")
 
 
+def dataset_configs(raw: dict) -> dict[str, DatasetConfig]:
+    """Each entry of the `datasets` section as its kind's dataclass
+    (`pipeline.schema.dataset_config`), after the rule that only `datasets.csv` is of
+    kind csv: dvc.yaml tracks that entry's file (`${datasets.csv.path}`)."""
+    typed = {}
+    for name, entry in raw.items():
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if isinstance(entry, dict) and "kind" not in entry:  # often a misspelt name
+            named = [n for n, e in raw.items() if isinstance(e, dict) and "kind" in e]
+            raise UserError(
+                f"key 'datasets.{name}.kind' is missing (allowed: {', '.join(DATASET_KINDS)}, "
+                f"with that kind's keys; the datasets that have one: {', '.join(named)})"
+            )
+        if kind == "csv" and name != CSV_DATASET:
+            raise UserError(
+                f"datasets.{name}.kind = 'csv' is only allowed for datasets.{CSV_DATASET}, the "
+                f"dataset whose file dvc.yaml tracks (allowed: set datasets.{CSV_DATASET}.path "
+                "instead)"
+            )
+        if name == CSV_DATASET and kind not in (None, "csv"):
+            raise UserError(
+                f"datasets.{CSV_DATASET}.kind = {kind!r} is not allowed (allowed: csv; "
+                f"dvc.yaml tracks datasets.{CSV_DATASET}.path, the file it reads)"
+            )
+        typed[name] = dataset_config(name, entry)
+    return typed
+
+
 def check_dataset_entries(cfg) -> None:
     """Each entry's rules that need no file: a split of a built-in kind that leaves rows
-    per class on each side; for a csv entry, its name, a path inside the repository and
-    outside the output folders, and a target column."""
+    per class on each side; for the csv entry, a path inside the repository and outside
+    the output folders, and a target column."""
     for name, ds in cfg.datasets.items():
         if ds.kind == "csv":
             _check_csv_entry(name, ds)
@@ -50,11 +80,6 @@ def check_dataset_entries(cfg) -> None:
 
 def _check_csv_entry(name: str, ds) -> None:
     key = f"datasets.{name}"
-    if name != CSV_DATASET:
-        raise UserError(
-            f"{key}.kind = 'csv' is only allowed for datasets.{CSV_DATASET}, the dataset "
-            f"whose file dvc.yaml tracks (allowed: set datasets.{CSV_DATASET}.path instead)"
-        )
     example = "such as datasets/mine.csv"
     if not ds.path.strip():
         raise UserError(f"{key}.path is empty (allowed: a CSV file, {example})")

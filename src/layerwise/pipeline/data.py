@@ -16,7 +16,7 @@ import numpy as np
 
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path
-from layerwise.pipeline.schema import DatasetConfig
+from layerwise.pipeline.schema import Cifar10Config, CsvConfig, DatasetConfig
 from layerwise.pipeline.tabular import read_table, split_sizes
 
 # scikit-learn is imported where a dataset is built, not here: the report reads a csv
@@ -92,7 +92,7 @@ def load_cifar10_folder(folder: Path):
     return (x_train, y_train), (x_test, y_test)
 
 
-def _cifar10(spec: DatasetConfig):
+def _cifar10(spec: Cifar10Config):
     if spec.source:
         (x_train, y_train), (x_test, y_test) = load_cifar10_folder(Path(spec.source))
     else:  # the tutorial's loader; downloads on first use into ~/.keras/datasets
@@ -112,7 +112,7 @@ def _cifar10(spec: DatasetConfig):
     return x_train, y_train, x_test.reshape(len(x_test), -1)[:n_test], np.ravel(y_test)[:n_test]
 
 
-def _csv(spec: DatasetConfig, root: str | Path):
+def _csv(spec: CsvConfig, root: str | Path):
     """The user's table, split in a stratified way: test_fraction of the rows (rounded up)
     test, the rest train."""
     from sklearn.model_selection import train_test_split

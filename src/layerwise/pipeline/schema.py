@@ -1,6 +1,6 @@
 """The building blocks of the typed configuration: fields with declared ranges and choices,
-the sections every study shares (datasets, model, optimizer), the range checks and the
-one-line messages for what OmegaConf refuses."""
+the sections every study shares (a dataset of each kind, model, optimizer), the range
+checks and the one-line messages for what OmegaConf refuses."""
 
 from __future__ import annotations
 
@@ -40,31 +40,149 @@ def list_field(default, *, low=None, choices=None, nonempty=True, unique=False):
 
 
 SEED_MAX = 2**32 - 1  # the largest seed NumPy and scikit-learn accept
-DATASET_KINDS = ("blobs", "digits", "mnist1d", "cifar10", "csv")
 SCALINGS = ("none", "standard", "unit")
 
 
-@dataclass
-class DatasetConfig:
-    """One dataset file written by the `data` stage (data/<name>.npz)."""
+# Each dataset kind is its own section with only the keys that kind reads, `kind` first.
+# Hydra cannot type a dict's values as one of several dataclasses, so `Config.datasets`
+# is loose for Hydra and `dataset_config` converts each entry by its `kind`, refusing a
+# key of another kind with one line.
 
-    kind: str = choice_field("blobs", DATASET_KINDS)
-    # blobs: rows generated; csv: unused (the file's rows); others: rows used at most
+
+@dataclass
+class BlobsConfig:
+    """make_blobs(n_samples, centers=3, n_features=2, cluster_std, random_state): its
+    first n_train rows train, the rest test."""
+
+    kind: str = "blobs"
     n_samples: int = number_field(1000, low=3)
-    # blobs: the first n_train rows train; csv: unused (test_fraction); others: training rows
     n_train: int = number_field(500, low=1)
-    # blobs: make_blobs seed; digits, csv: split seed (NumPy and scikit-learn take 32 bits)
-    random_state: int = number_field(2, low=0, high=SEED_MAX)
+    random_state: int = number_field(2, low=0, high=SEED_MAX)  # NumPy takes 32 bits
     cluster_std: float = number_field(2.0, low=0.0, low_open=True)
     scale: str = choice_field("none", SCALINGS)  # statistics from the training split only
-    source: str = ""  # cifar10: a folder in CIFAR-10's python format; empty: keras downloads it
-    # csv (layerwise.pipeline.tabular): a CSV file with a header line, relative to the
-    # repository root; the column holding each row's class; the numeric feature columns
-    # ([] = every other column); the share of rows held out to test, stratified by class
-    path: str = ""
-    target: str = ""
-    features: list[str] = list_field([], nonempty=False, unique=True)
+
+
+@dataclass
+class DigitsConfig:
+    """scikit-learn's digits: the first n_samples rows, n_train of them to train
+    (stratified split, seeded by random_state)."""
+
+    kind: str = "digits"
+    n_samples: int = number_field(1797, low=3)
+    n_train: int = number_field(1200, low=1)
+    random_state: int = number_field(2, low=0, high=SEED_MAX)
+    scale: str = choice_field("standard", SCALINGS)
+
+
+@dataclass
+class Mnist1dConfig:
+    """mnist1d.make_dataset with n_samples rows, n_train of them to train, seed
+    random_state."""
+
+    kind: str = "mnist1d"
+    n_samples: int = number_field(5000, low=3)
+    n_train: int = number_field(4000, low=1)
+    random_state: int = number_field(42, low=0, high=SEED_MAX)
+    scale: str = choice_field("none", SCALINGS)
+
+
+@dataclass
+class Cifar10Config:
+    """CIFAR-10: the first n_train training images, and the first n_samples - n_train
+    test images."""
+
+    kind: str = "cifar10"
+    n_samples: int = number_field(60000, low=3)
+    n_train: int = number_field(50000, low=1)
+    scale: str = choice_field("unit", SCALINGS)
+    source: str = ""  # a folder in CIFAR-10's python format; empty: keras downloads it
+
+
+@dataclass
+class CsvConfig:
+    """The user's table (layerwise.pipeline.tabular), split stratified by class."""
+
+    kind: str = "csv"
+    path: str = ""  # a CSV file with a header line, relative to the repository root
+    target: str = ""  # the column holding each row's class
+    features: list[str] = list_field([], nonempty=False, unique=True)  # [] = every other
     test_fraction: float = number_field(0.3, low=0.0, high=1.0, low_open=True, high_open=True)
+    random_state: int = number_field(2, low=0, high=SEED_MAX)  # scikit-learn takes 32 bits
+    scale: str = choice_field("standard", SCALINGS)
+
+
+DATASET_CONFIGS = {
+    "blobs": BlobsConfig,
+    "digits": DigitsConfig,
+    "mnist1d": Mnist1dConfig,
+    "cifar10": Cifar10Config,
+    "csv": CsvConfig,
+}
+DATASET_KINDS = tuple(DATASET_CONFIGS)
+# one dataset file written by the `data` stage (data/<name>.npz)
+DatasetConfig = BlobsConfig | DigitsConfig | Mnist1dConfig | Cifar10Config | CsvConfig
+
+
+def dataset_keys(kind: str) -> list[str]:
+    return [f.name for f in dataclasses.fields(DATASET_CONFIGS[kind])]
+
+
+def dataset_config(name: str, raw: Any) -> DatasetConfig:
+    """`datasets.<name>` (a plain dict) as its kind's dataclass; raise UserError with one
+    line for an entry that is not a mapping, an unknown kind, a key missing or a key its
+    kind does not read, and a value of the wrong type (ranges: `check_ranges`)."""
+    key = f"datasets.{name}"
+    kinds = ", ".join(DATASET_KINDS)
+    if not isinstance(raw, dict):
+        raise UserError(f"{key} = {raw!r} is not a mapping (allowed: kind and that kind's keys)")
+    if "kind" not in raw:
+        raise UserError(f"key '{key}.kind' is missing (allowed: {kinds})")
+    kind = raw["kind"]
+    if kind not in DATASET_KINDS:
+        raise UserError(f"{key}.kind = {kind!r} is not allowed (allowed: {kinds})")
+    _check_dataset_keys(key, kind, list(raw))
+    schema = DATASET_CONFIGS[kind]
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), raw))
+    except OmegaConfBaseException as err:
+        raise UserError(omegaconf_detail(err, schema, prefix=f"{key}.")) from err
+
+
+def _check_dataset_keys(key: str, kind: str, given: list[str]) -> None:
+    allowed = dataset_keys(kind)
+    listed = ", ".join(allowed)
+    foreign = [k for k in given if k not in allowed]
+    missing = [k for k in allowed if k not in given]
+    if not foreign and not missing:
+        return
+    # the keys of another kind, all of them: the kind was changed (or keys of that kind
+    # added); say everything to do at once. A kind changed to one with more keys only
+    # misses some: the missing-key line names them.
+    others = [k for k in DATASET_KINDS if k != kind and set(dataset_keys(k)) == set(given)]
+    if others and foreign:
+        todo = f"remove {', '.join(foreign)}"
+        if missing:
+            todo += f" and set {', '.join(missing)}"
+        raise UserError(
+            f"{key} has the keys of a {' or '.join(others)} dataset but kind = {kind!r}: "
+            f"{todo} (allowed: every key of kind {kind}: {listed})"
+        )
+    if foreign:
+        name = foreign[0]
+        owners = [k for k in DATASET_KINDS if name in dataset_keys(k)]
+        if not owners:
+            raise UserError(f"unknown key '{key}.{name}' (allowed: {listed})")
+        raise UserError(
+            f"{key}.{name}: '{name}' is a key of {_words(owners)} datasets, not of {kind} "
+            f"(allowed: {listed})"
+        )
+    raise UserError(
+        f"key '{key}.{missing[0]}' is missing (allowed: every key of kind {kind}: {listed})"
+    )
+
+
+def _words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 @dataclass
@@ -172,9 +290,15 @@ TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or 
 
 
 def omegaconf_message(err: OmegaConfBaseException, source: str, schema: type) -> str:
-    key = getattr(err, "full_key", None) or "?"
+    return f"{source}: {omegaconf_detail(err, schema)}"
+
+
+def omegaconf_detail(err: OmegaConfBaseException, schema: type, prefix: str = "") -> str:
+    """What OmegaConf refused, in one line; `prefix`: where `schema` sits in the whole."""
+    inner = getattr(err, "full_key", None) or "?"
+    key = prefix + inner
     if isinstance(err, ConfigKeyError):
-        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        parent = inner.rsplit(".", 1)[0] if "." in inner else ""
         node = OmegaConf.structured(schema)
         allowed = []
         try:
@@ -183,13 +307,13 @@ def omegaconf_message(err: OmegaConfBaseException, source: str, schema: type) ->
         except OmegaConfBaseException:
             pass
         hint = f" (allowed: {', '.join(map(str, allowed))})" if allowed else ""
-        return f"{source}: unknown key '{key}'{hint}"
+        return f"unknown key '{key}'{hint}"
     if isinstance(err, ValidationError):
         value = getattr(err, "value", None)
         message = (err.msg or str(err)).splitlines()[0]
         if "could not be converted to" in message:
             wanted = message.rsplit("could not be converted to", 1)[1].strip(" .")
             wanted = TYPE_WORDS.get(wanted, wanted)
-            return f"{source}: {key} = {value!r} has the wrong type (allowed: {wanted})"
-        return f"{source}: {key}: {message}"
-    return f"{source}: {(err.msg or str(err)).splitlines()[0]}"
+            return f"{key} = {value!r} has the wrong type (allowed: {wanted})"
+        return f"{key}: {message}"
+    return (err.msg or str(err)).splitlines()[0]
