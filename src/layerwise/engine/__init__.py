@@ -3,6 +3,8 @@ in one compiled TensorFlow program. It knows nothing of params, stages or studie
 raises ValueError/TypeError for bad arguments.
 
 Modules, from the bottom up (each imports only those above it):
+  backend     TensorFlow (imported first, by this package) and Keras, without the extras
+              Keras imports that nothing here runs
   layers      layer specs (`Dense`, `Head`), initial weights, trainable flags
   schedules   learning-rate schedules (`cosine_annealing`, `cycle_ends`)
   ops         tensor operations on all replicas at once: forward pass, losses, scores
@@ -14,6 +16,8 @@ Modules, from the bottom up (each imports only those above it):
   model       `ReplicaMLP`, the model users hold: state, freezing, growing, copying
 """
 
+# first: every module below imports TensorFlow, which backend loads without Keras
+from layerwise.engine import backend  # noqa: F401
 from layerwise.engine.fit import History
 from layerwise.engine.layers import Dense, Head
 from layerwise.engine.model import ReplicaMLP

@@ -11,9 +11,9 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Sequence
 
-import keras
 import numpy as np
 
+from layerwise.engine.backend import import_keras
 from layerwise.engine.layers import Dense, one_or_many, per_replica, simplify_flags
 
 
@@ -72,6 +72,7 @@ def load_npz(path, model_class):
 def replica_to_keras(model, replica: int):
     """Replica `replica` of a `ReplicaMLP` as a `keras.Sequential` with the same weights,
     activations and trainable flags (layers named dense_0, dense_1, ...)."""
+    keras = import_keras()  # here, not at the top: only a stage that exports pays for Keras
     keras_model = keras.Sequential(
         [keras.Input(shape=(model.input_dim,))]
         + [

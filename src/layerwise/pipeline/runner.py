@@ -75,6 +75,19 @@ class Progress:
         )
 
 
+def process_age() -> float | None:
+    """Seconds since this process started (interpreter start-up and imports included), from
+    Linux's /proc; None where there is none. The sweep benchmark sets it against the
+    stage's own wall time."""
+    try:
+        # field 22 of /proc/self/stat, counted after the command name's closing paren
+        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(uptime - started / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def _fingerprint(path: str) -> str | None:
     """The params file's content hash (None when it cannot be read)."""
     try:
@@ -127,7 +140,12 @@ def run_stage(
         if record_time:
             write_json(
                 f"results/timing/{name}.json",
-                {"stage": name, "wall_seconds": seconds, "versions": versions()},
+                {
+                    "stage": name,
+                    "wall_seconds": seconds,
+                    "process_seconds": process_age(),
+                    "versions": versions(),
+                },
             )
         print(f"== {name}: done in {seconds:.1f}s", flush=True)
     except UserError as err:
