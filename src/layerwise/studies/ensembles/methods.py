@@ -23,9 +23,9 @@ from sklearn.model_selection import KFold, train_test_split
 
 from layerwise.config import Config
 from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
-from layerwise.engine import Dense, History, ReplicaMLP, cosine_annealing, cycle_ends, optimizer
+from layerwise.engine import Dense, History, ReplicaMLP, cosine_annealing, cycle_ends
 from layerwise.pipeline.data import Dataset
-from layerwise.pipeline.models import mlp_layers
+from layerwise.pipeline.models import make_optimizer, mlp_layers
 from layerwise.pipeline.runner import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
@@ -100,9 +100,10 @@ def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
     return mlp_layers([hidden_units], "relu", "glorot_uniform", n_classes)
 
 
-def member_optimizer(sub: EnsembleMembersConfig, learning_rate: float | None = None):
-    lr = sub.learning_rate if learning_rate is None else learning_rate
-    return optimizer(sub.optimizer, lr, momentum=sub.momentum)  # momentum: sgd only
+def member_optimizer(sub: EnsembleMembersConfig):
+    """The members' optimizer: `sub.optimizer` at the members' learning rate (momentum:
+    sgd only)."""
+    return make_optimizer(sub, name=sub.optimizer)
 
 
 def train_members(
@@ -549,7 +550,7 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         hidden_units=sub.baseline_hidden_units,
         epochs=sub.baseline_epochs,
         progress=progress,
-        optimizer=optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+        optimizer=make_optimizer(sub, name="sgd", learning_rate=sub.baseline_learning_rate),
         train_index=splits.train,
     )
     base_probs = per_repeat_rows(baseline.predict(data.x_test)[:, None], splits.test)

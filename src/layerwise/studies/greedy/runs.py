@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -214,9 +214,7 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
         if g.fine_tune:
             tuned = model.select(np.arange(model.n_replicas))
             tuned.unfreeze()
-            optimizer = replace(
-                make_optimizer(cfg.optimizer), learning_rate=g.fine_tune_learning_rate
-            )
+            optimizer = make_optimizer(cfg.optimizer, learning_rate=g.fine_tune_learning_rate)
             _fitter(
                 cfg,
                 data,
