@@ -26,7 +26,7 @@ from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
 from layerwise.engine import Dense, History, ReplicaMLP, cosine_annealing, cycle_ends
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.models import make_optimizer, mlp_layers
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
 from layerwise.studies.ensembles import combiners as comb
@@ -130,7 +130,7 @@ def train_members(
         optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
         batch_size=sub.batch_size,
         seed=seed_for(seed, "order"),
-        on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
+        on_epoch=Progress(f"{n_replicas} replicas, epochs", epochs, show=progress).on_epoch,
         **fit_args,
     )
     return model, history
@@ -139,14 +139,6 @@ def train_members(
 def predict_in_chunks(model: ReplicaMLP, x: np.ndarray, rows: int = 4000) -> np.ndarray:
     """model.predict over blocks of rows: many replicas x a large holdout stay in memory."""
     return np.concatenate([model.predict(x[i : i + rows]) for i in range(0, len(x), rows)], axis=1)
-
-
-def _progress(label: str, epochs: int, show: bool):
-    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
-    if not show:
-        return None
-    bar = Progress(label, epochs)
-    return lambda epoch: bar(epoch + 1)
 
 
 def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> ReplicaMLP:
@@ -729,7 +721,7 @@ def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, pro
         batch_size=min(sub.batch_size, n_fit),
         seed=seed_for(seed, "order"),
         train_index=blocks,
-        on_epoch=_progress("head epochs", sub.head_epochs, progress),
+        on_epoch=Progress("head epochs", sub.head_epochs, show=progress).on_epoch,
     )
     test_features = np.stack([comb.stack_features(p) for p in test_probs])
     return head.predict(test_features)

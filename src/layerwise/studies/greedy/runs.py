@@ -34,7 +34,7 @@ from layerwise.engine import Dense, Optimizer, ReplicaMLP, side_by_side
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.models import classifier_layers, make_optimizer, mlp_layers
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
 from layerwise.studies.greedy.labels import (
@@ -150,11 +150,6 @@ def control_model(
     return model
 
 
-def _ticker(label: str, total: int, progress: bool) -> Callable[[], None]:
-    """A function to call once per finished piece: a progress line now and then, or nothing."""
-    return Progress(label, total).advance if progress else lambda: None
-
-
 def _run_tasks(tasks: dict) -> dict:
     """Run {key: (estimated cost, task)} side by side, costliest first: {key: result}."""
     order = sorted(tasks, key=lambda key: -tasks[key][0])
@@ -199,7 +194,7 @@ def supervised(cfg: Config, data: Dataset, base: ReplicaMLP, progress: bool = Tr
         raise UserError("greedy.supervised: the baseline has no hidden layer to grow from")
     hidden = base.layers[-2]
     steps = g.additions + (g.additions + 1 if g.control else 0) + int(g.fine_tune)
-    step = _ticker("greedy supervised rounds", steps, progress)
+    step = Progress("greedy supervised rounds", steps, show=progress).advance
 
     fit = _fitter(cfg, data, lambda k: g.epochs, g.batch_size, "greedy.supervised.fit")
 
@@ -313,7 +308,7 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
     g = cfg.greedy.unsupervised
     optimizer = make_optimizer(cfg.optimizer)
     x = data.x_train
-    tick = Progress("greedy unsupervised depths", g.additions + 1) if progress else None
+    step = Progress("greedy unsupervised depths", g.additions + 1, show=progress).advance
     autoencoder = ReplicaMLP.create(
         data.n_features,
         autoencoder_layers(cfg, data.n_features),
@@ -350,8 +345,7 @@ def unsupervised(cfg: Config, data: Dataset, progress: bool = True) -> StudyResu
             scores[name] = np.where(diverged, np.nan, scores[name])
         scores["diverged"] = diverged.astype(float)
         rows += _rows("autoencoder", len(autoencoder.layers), scores)
-        if tick:
-            tick(k + 1)
+        step()
     replicas = pd.DataFrame(rows)
     metrics = {"dataset": cfg.data.name, "n_replicas": g.n_replicas, **_metrics(replicas)}
     return StudyResult(replicas, depth_table(replicas), metrics)
@@ -381,7 +375,7 @@ def activations(cfg: Config, data: Dataset, progress: bool = True) -> Activation
     y = data.onehot(data.y_train)
     names, R = list(a.names), a.n_replicas
     steps = (a.additions + 1) * (2 if a.control else 1)
-    step = _ticker("greedy activation rounds", steps, progress)
+    step = Progress("greedy activation rounds", steps, show=progress).advance
     gradient_rows = []
 
     # The arms differ only in the hidden activation, so they train as one model (one
@@ -564,7 +558,7 @@ def depth_selection(cfg: Config, data: Dataset, progress: bool = True) -> StudyR
     d = cfg.greedy.depth_selection
     n_rows = len(data.x_train)
     rng = np.random.default_rng(seed_for(cfg.seed, "greedy.depth_selection.splits"))
-    step = _ticker("depth selection settings", 3, progress)
+    step = Progress("depth selection settings", 3, show=progress).advance
 
     def split(sample: int):
         n_val = int(round(sample * d.validation_fraction))
@@ -708,7 +702,7 @@ def few_labels(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult
     # as in the unsupervised study, a diverged autoencoder (inf/NaN loss) is no encoder:
     # its pretrained arms are left out (NaN) and counted
     diverged = ~np.isfinite(autoencoder.evaluate(x, x, "mse")["loss"])
-    step = _ticker("few-labels fits", 3 * len(f.n_labelled), progress)
+    step = Progress("few-labels fits", 3 * len(f.n_labelled), show=progress).advance
 
     def arm_rows(method: str, i: int, n: int) -> list[dict]:
         """One arm at one size: build, fit on the replicas' n labelled rows, score."""

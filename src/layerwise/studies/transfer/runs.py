@@ -37,7 +37,7 @@ from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import load_keras
 from layerwise.pipeline.models import make_optimizer, mlp_layers
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
 
@@ -285,8 +285,7 @@ def run(
     t = cfg.transfer
     # per case: the fresh sources, standalone once, every transfer arm under every protocol
     per_case = ("fresh_source" in t.protocols) + 1 + (len(arm_names(t)) - 1) * len(t.protocols)
-    meter = Progress("arms x protocols trained", per_case * len(t.cases)) if progress else None
-    done = 0
+    meter = Progress("arms x protocols trained", per_case * len(t.cases), show=progress)
     summary, rows, curve_rows = {}, [], []
     for case_name, case in t.cases.items():
         target, source_problem = problems[case_name], problems[case.source]
@@ -313,9 +312,7 @@ def run(
             case_metrics["fresh_sources"] = summarize(
                 history.curves["val_score"][-1], metric="test_accuracy"
             )
-            done += 1
-            if meter:
-                meter(done)
+            meter.advance()
 
         # every (protocol, arm) start, grouped by architecture: arms that freeze different
         # layers still share a program (per-replica trainable flags after concat)
@@ -350,9 +347,7 @@ def run(
             for k, (protocol, arm, _) in enumerate(members):
                 part = slice(k * t.repeats, (k + 1) * t.repeats)
                 outcome[protocol, arm] = {name: c[:, part] for name, c in history.curves.items()}
-            done += len(members)
-            if meter:
-                meter(done)
+            meter.advance(len(members))
 
         control = outcome["none", STANDALONE]["val_score"][-1]
         for (protocol, arm), curves in outcome.items():
