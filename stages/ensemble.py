@@ -5,7 +5,11 @@ from pathlib import Path
 from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.io import write_csv, write_json
 from layerwise.stage import stage_main
+from layerwise.studies.ensembles.results import compact_metrics
+
+OUT = Path("results/ensembles")
 
 
 def add_arguments(parser):
@@ -23,7 +27,14 @@ def main(cfg, args):
     names = ensemble_methods.datasets_needed(cfg, args.method)
     datasets = {name: data.load(Path("data") / f"{name}.npz") for name in names}
     result = ensemble_methods.run(cfg, args.method, datasets)
-    ensemble_methods.write_results(result, cfg, Path("results/ensembles") / args.method)
+    out = OUT / args.method
+    write_csv(out / "members.csv", result.members)  # per repeat and ensemble size
+    write_csv(out / "repeats.csv", result.repeats_table())  # per arm and repeat (the claims)
+    write_csv(out / "sweep.csv", result.sweep_table())
+    write_csv(out / "schedule.csv", result.schedule)  # the members' learning rate per epoch
+    summary = result.summary(cfg)
+    write_json(out / "summary.json", summary)  # everything the report reads
+    write_json(out / "metrics.json", compact_metrics(summary))
     for arm in result.arms:
         s = arm.metrics()["test_accuracy"]
         print(

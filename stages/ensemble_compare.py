@@ -2,18 +2,26 @@
 
 from pathlib import Path
 
+from layerwise.pipeline.io import write_csv, write_json
 from layerwise.stage import stage_main
+
+OUT = Path("results/ensemble_compare")
 
 
 def main(cfg, args):
     # imported once params have passed their checks: a bad value fails before TensorFlow loads
     from layerwise.pipeline import data
     from layerwise.studies.ensembles import compare as ensemble_compare
+    from layerwise.studies.ensembles.results import compact_metrics
 
     sub = cfg.ensembles.compare
     dataset = data.load(Path("data") / f"{sub.dataset}.npz")
     result = ensemble_compare.run(cfg, dataset)
-    ensemble_compare.write_results(result, Path("results/ensemble_compare"))
+    summary = result.summary()
+    write_json(OUT / "summary.json", summary)  # everything the report reads
+    write_json(OUT / "metrics.json", compact_metrics(summary))
+    write_csv(OUT / "table.csv", result.table())  # one line per method
+    write_csv(OUT / "repeats.csv", result.repeats_table())  # per repeat
     for line in result.table().itertuples():
         print(
             f"  {line.method}: test accuracy {line.test_accuracy:.3f} "

@@ -2,24 +2,20 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from layerwise.pipeline import data
-from layerwise.pipeline.io import write_csv, write_json
+from layerwise.pipeline.io import write_csv, write_json, write_switched_off
 from layerwise.stage import stage_main
-from layerwise.studies.greedy import runs as greedy
+from layerwise.studies.greedy import activations
 
 OUT = Path("results/greedy_activations")
 
 
 def main(cfg, args):
-    if not cfg.greedy.activations.enabled:  # outputs must exist for DVC; the report skips them
-        for name in ("replicas.csv", "depths.csv", "gradients.csv"):
-            write_csv(OUT / name, pd.DataFrame())
-        write_json(OUT / "metrics.json", {"enabled": False})
+    if not cfg.greedy.activations.enabled:
+        write_switched_off(OUT, ("replicas.csv", "depths.csv", "gradients.csv"))
         return
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
-    result = greedy.activations(cfg, dataset)
+    result = activations.run(cfg, dataset)
     write_csv(OUT / "replicas.csv", result.study.replicas)
     write_csv(OUT / "depths.csv", result.study.depths)
     write_csv(OUT / "gradients.csv", result.gradients)

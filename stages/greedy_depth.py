@@ -2,23 +2,20 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from layerwise.pipeline import data
-from layerwise.pipeline.io import write_csv, write_json
+from layerwise.pipeline.io import write_csv, write_json, write_switched_off
 from layerwise.stage import stage_main
-from layerwise.studies.greedy import runs as greedy
+from layerwise.studies.greedy import depth_selection
 
 OUT = Path("results/greedy_depth")
 
 
 def main(cfg, args):
-    if not cfg.greedy.depth_selection.enabled:  # outputs must exist; the report skips them
-        write_csv(OUT / "replicas.csv", pd.DataFrame())
-        write_json(OUT / "metrics.json", {"enabled": False})
+    if not cfg.greedy.depth_selection.enabled:
+        write_switched_off(OUT, ("replicas.csv",))
         return
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
-    result = greedy.depth_selection(cfg, dataset)
+    result = depth_selection.run(cfg, dataset)
     write_csv(OUT / "replicas.csv", result.replicas)
     write_json(OUT / "metrics.json", {"enabled": True, **result.metrics})
 

@@ -2,13 +2,11 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from layerwise.pipeline import data
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import write_csv, write_json
+from layerwise.pipeline.io import write_csv, write_json, write_switched_off
 from layerwise.stage import stage_main
-from layerwise.studies.greedy import runs as greedy
+from layerwise.studies.greedy import few_labels
 
 
 def add_arguments(parser):
@@ -17,15 +15,13 @@ def add_arguments(parser):
 
 def main(cfg, args):
     out = Path("results/greedy_few_labels") / args.name
-    if not cfg.greedy.few_labels.enabled:  # outputs must exist; the report skips them
-        write_csv(out / "replicas.csv", pd.DataFrame())
-        write_csv(out / "sizes.csv", pd.DataFrame())
-        write_json(out / "metrics.json", {"enabled": False})
+    if not cfg.greedy.few_labels.enabled:
+        write_switched_off(out, ("replicas.csv", "sizes.csv"))
         return
     if args.name not in cfg.datasets:
         raise UserError(f"unknown dataset {args.name!r} (allowed: {', '.join(cfg.datasets)})")
     dataset = data.load(Path("data") / f"{args.name}.npz")
-    result = greedy.few_labels(cfg, dataset)
+    result = few_labels.run(cfg, dataset)
     write_csv(out / "replicas.csv", result.replicas)
     write_csv(out / "sizes.csv", result.depths)
     write_json(out / "metrics.json", {"enabled": True, "dataset": args.name, **result.metrics})

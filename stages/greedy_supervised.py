@@ -6,7 +6,8 @@ from layerwise.pipeline import data
 from layerwise.pipeline.io import write_csv, write_json
 from layerwise.pipeline.models import load_replicas
 from layerwise.stage import stage_main
-from layerwise.studies.greedy import runs as greedy
+from layerwise.studies.greedy import supervised
+from layerwise.studies.greedy.common import wide_table
 
 OUT = Path("results/greedy_supervised")
 
@@ -14,12 +15,10 @@ OUT = Path("results/greedy_supervised")
 def main(cfg, args):
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
     base = load_replicas(Path("results/baseline/replicas.npz"))
-    result = greedy.supervised(cfg, dataset, base)
+    result = supervised.run(cfg, dataset, base)
     write_csv(OUT / "replicas.csv", result.replicas)
     write_csv(OUT / "depths.csv", result.depths)
-    write_csv(
-        OUT / "by_depth.csv", greedy.wide_table(result.depths, ("train_accuracy", "test_accuracy"))
-    )
+    write_csv(OUT / "by_depth.csv", wide_table(result.depths, ("train_accuracy", "test_accuracy")))
     write_json(OUT / "metrics.json", result.metrics)
 
 

@@ -5,21 +5,20 @@ from pathlib import Path
 from layerwise.pipeline import data
 from layerwise.pipeline.io import write_csv, write_json
 from layerwise.stage import stage_main
-from layerwise.studies.greedy import runs as greedy
+from layerwise.studies.greedy import unsupervised
+from layerwise.studies.greedy.common import wide_table
 
 OUT = Path("results/greedy_unsupervised")
 
 
 def main(cfg, args):
     dataset = data.load(Path("data") / f"{cfg.data.name}.npz")
-    result = greedy.unsupervised(cfg, dataset)
+    result = unsupervised.run(cfg, dataset)
     write_csv(OUT / "replicas.csv", result.replicas)
     write_csv(OUT / "depths.csv", result.depths)
     write_csv(
         OUT / "by_depth.csv",
-        greedy.wide_table(
-            result.depths, ("train_mse", "test_mse", "train_accuracy", "test_accuracy")
-        ),
+        wide_table(result.depths, ("train_mse", "test_mse", "train_accuracy", "test_accuracy")),
     )
     write_json(OUT / "metrics.json", result.metrics)
 

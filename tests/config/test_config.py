@@ -188,6 +188,11 @@ def raw_params():
             lambda p: p["optimizer"].update(learning_rate=0),
             "optimizer.learning_rate = 0.0 is out of range (allowed: a number > 0.0)",
         ),
+        # Adam's bias correction divides by 1 - beta_1^t: the engine's range, refused here first
+        (
+            lambda p: p["optimizer"].update(beta_1=1.0),
+            "optimizer.beta_1 = 1.0 is out of range (allowed: a number >= 0.0 and < 1.0)",
+        ),
         # no float key may be NaN or infinite, whether or not it has a range
         (
             lambda p: p["optimizer"].update(learning_rate=float("nan")),

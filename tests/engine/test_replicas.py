@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from layerwise.engine import SGD, Adam, Dense, Optimizer, ReplicaMLP, optimizer
+from layerwise.engine import SGD, Adam, Dense, Optimizer, ReplicaMLP
 from layerwise.engine import program as core
 from layerwise.engine.parallel import default_threads, replica_groups
 from layerwise.engine.program import (
@@ -426,18 +426,6 @@ def test_arms_with_different_activations_train_in_one_program(tmp_path, problem)
     np.testing.assert_array_equal(loaded.predict(x), both.predict(x))
     with pytest.raises(ValueError, match="activations for"):
         ReplicaMLP(2, [Dense(6, ("relu", "tanh")), Dense(3, "softmax")], both.get_weights())
-
-
-def test_optimizers_are_built_by_name_with_their_own_constants():
-    """A configuration's spelling builds one class per optimizer; each keeps only its own
-    constants, and the compiled program's key holds them without the learning rate."""
-    assert optimizer("sgd", 0.01, momentum=0.9) == optimizer("sgd", 0.01, 0.9) == SGD(0.01, 0.9)
-    assert optimizer("adam", 0.001, 0.5, epsilon=1e-5) == Adam(0.001, epsilon=1e-5)
-    assert SGD() == SGD(0.01) and isinstance(Adam(), Optimizer)
-    assert SGD(0.1, 0.9).constants() == SGD(0.5, 0.9).constants() != SGD(0.1, 0.0).constants()
-    assert Adam(0.1).constants() != Adam(0.1, beta_2=0.99).constants()
-    with pytest.raises(ValueError, match="optimizer 'rmsprop'"):
-        optimizer("rmsprop")
 
 
 @pytest.mark.parametrize(

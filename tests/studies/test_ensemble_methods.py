@@ -6,14 +6,15 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from layerwise.engine import cosine_annealing, cycle_ends
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import _plain
+from layerwise.pipeline.io import _plain, write_csv, write_json
 from layerwise.pipeline.seeds import seed_for
+from layerwise.studies.ensembles import members, stacking
 from layerwise.studies.ensembles import methods as em
+from layerwise.studies.ensembles.results import compact_metrics
 
 from ..helpers.config import compose_config
 
@@ -33,9 +34,9 @@ def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets):
     first = members[members["size"] == 1]
     np.testing.assert_allclose(first["single_accuracy"], first["ensemble_accuracy"])
     assert len(result.schedule) == sub.epochs
-    summary = result.metrics(smoke_cfg)
+    summary = result.summary(smoke_cfg)
     json.dumps(_plain(summary))  # summary.json is writable
-    compact = em.compact_metrics(summary)
+    compact = compact_metrics(summary)
     assert set(compact["test_accuracy"]) == {arm.key for arm in result.arms}
     assert "size" in result.sweep_table()
 
@@ -50,11 +51,11 @@ def test_optimistic_arms_are_labelled(smoke_cfg, datasets):
 
 def test_validation_split_is_disjoint_from_training_and_test(datasets):
     data = datasets["ensemble_1100"]
-    splits = em.validation_splits(data, "train", 0.2, repeats=3, seed=0)
+    splits = members.validation_splits(data, "train", 0.2, repeats=3, seed=0)
     assert splits.train.shape == (3, 80) and splits.val.shape == (3, 20)
     for train, val in zip(splits.train, splits.val, strict=True):
         assert not set(train) & set(val)
-    splits = em.validation_splits(data, "test", 0.2, repeats=2, seed=0)
+    splits = members.validation_splits(data, "test", 0.2, repeats=2, seed=0)
     assert splits.train.shape == (2, 100) and splits.test.shape == (2, 800)
     assert not set(splits.test[0]) & set(splits.val[0])
 
@@ -111,15 +112,24 @@ def test_unknown_method_is_refused(smoke_cfg):
 def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
     from layerwise.report import ReportContext
     from layerwise.reporting.markdown import claim_text
-    from layerwise.studies.ensembles import compare as ensemble_compare
     from layerwise.studies.ensembles.report import ensembles_section
 
     from ..helpers.claims import write_claims
 
+    # what the report reads of the stages' outputs (stages/ensemble.py, ensemble_compare.py)
     for method in ("horizontal_voting", "snapshot"):
         result = em.run(smoke_cfg, method, datasets, progress=False)
-        em.write_results(result, smoke_cfg, tmp_path / "results" / "ensembles" / method)
-    ensemble_compare.write_results(compare_run[0], tmp_path / "results" / "ensemble_compare")
+        out = tmp_path / "results" / "ensembles" / method
+        write_csv(out / "members.csv", result.members)
+        write_csv(out / "repeats.csv", result.repeats_table())
+        write_csv(out / "schedule.csv", result.schedule)
+        summary = result.summary(smoke_cfg)
+        write_json(out / "summary.json", summary)
+        write_json(out / "metrics.json", compact_metrics(summary))
+    out = tmp_path / "results" / "ensemble_compare"
+    write_json(out / "summary.json", compare_run[0].summary())
+    write_csv(out / "repeats.csv", compare_run[0].repeats_table())
+    write_csv(out / "table.csv", compare_run[0].table())
     detail = write_claims(smoke_cfg, tmp_path / "results")
     ctx = ReportContext(
         smoke_cfg, tmp_path / "results", tmp_path / "data", tmp_path / "figures", overrides=[]
@@ -180,8 +190,8 @@ def test_snapshot_size_is_chosen_on_validation_rows(smoke_cfg, datasets, monkeyp
     assert on_validation.shape == (2, n_val)
     assert on_test.shape == (2, len(data.y_test) - n_val)  # validation rows are not scored
     assert result.extra["training_rows"] == len(data.y_train)
-    splits_seed = seed_for(em.method_seed(smoke_cfg, "snapshot"), "splits")
-    splits = em.validation_splits(data, "test", 0.2, 2, splits_seed)
+    splits_seed = seed_for(members.method_seed(smoke_cfg, "snapshot"), "splits")
+    splits = members.validation_splits(data, "test", 0.2, 2, splits_seed)
     np.testing.assert_array_equal(on_validation, data.y_test[splits.val])
     for r in range(2):
         assert not set(splits.val[r]) & set(splits.test[r])
@@ -240,15 +250,13 @@ def compare_run(smoke_cfg, datasets):
         patch.setattr(comb, "grid_search_weights", recording("grid", comb.grid_search_weights, 1))
         patch.setattr(comb, "fit_meta_learner", recording("meta", comb.fit_meta_learner, 1))
         patch.setattr(comb, "choose_size", recording("size", comb.choose_size, 1))
-        patch.setattr(em, "integrated_head", recording("head", em.integrated_head, 2))
+        patch.setattr(stacking, "integrated_head", recording("head", stacking.integrated_head, 2))
         data = datasets[smoke_cfg.ensembles.compare.dataset]
         result = ensemble_compare.run(smoke_cfg, data, progress=False)
     return result, fits, seen
 
 
-def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg, tmp_path):
-    from layerwise.studies.ensembles import compare as ensemble_compare
-
+def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg):
     sub = smoke_cfg.ensembles.compare
     result, _, _ = compare_run
     assert [row.arm.key for row in result.rows] == COMPARE_ROWS
@@ -261,12 +269,11 @@ def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg, t
     assert sizes["averaging"] == sizes["stacking_network"] == sizes["snapshot"] == sub.n_members
     assert sizes["horizontal_voting"] == sub.horizontal_members
     assert sizes["weight_averaging"] == sub.n_checkpoints
-    ensemble_compare.write_results(result, tmp_path)
-    table = pd.read_csv(tmp_path / "table.csv")
-    assert list(table["key"]) == COMPARE_ROWS
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert list(result.table()["key"]) == COMPARE_ROWS
+    metrics = compact_metrics(result.summary())
     assert set(metrics["test_accuracy"]) == set(COMPARE_ROWS)
-    assert len(pd.read_csv(tmp_path / "repeats.csv")) == sub.repeats * len(COMPARE_ROWS)
+    json.dumps(_plain(result.summary()))  # summary.json is writable
+    assert len(result.repeats_table()) == sub.repeats * len(COMPARE_ROWS)
 
 
 def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):

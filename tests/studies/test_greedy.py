@@ -138,12 +138,12 @@ def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     """Both greedy studies run on the smoke preset, written where the report reads them."""
     from layerwise.pipeline.io import write_csv
     from layerwise.studies.baseline import run as baseline
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import supervised, unsupervised
 
     data = datasets[smoke_cfg.data.name]
     base = baseline.run(smoke_cfg, data, progress=False)
-    sup = greedy.supervised(smoke_cfg, data, base.model, progress=False)
-    unsup = greedy.unsupervised(smoke_cfg, data, progress=False)
+    sup = supervised.run(smoke_cfg, data, base.model, progress=False)
+    unsup = unsupervised.run(smoke_cfg, data, progress=False)
     root = tmp_path_factory.mktemp("results")
     for name, result in (("greedy_supervised", sup), ("greedy_unsupervised", unsup)):
         write_csv(root / name / "replicas.csv", result.replicas)
@@ -169,7 +169,7 @@ def test_supervised_smoke(smoke_cfg, smoke_results):
 def test_supervised_switches(smoke_cfg, smoke_results):
     from dataclasses import replace
 
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import supervised
 
     data_cfg = smoke_cfg
     g = replace(smoke_cfg.greedy.supervised, control=False, fine_tune=False, additions=1)
@@ -177,7 +177,7 @@ def test_supervised_switches(smoke_cfg, smoke_results):
     from layerwise.pipeline import data as data_module
 
     data = data_module.build(cfg.datasets[cfg.data.name])
-    result = greedy.supervised(cfg, data, smoke_results["base"].model, progress=False)
+    result = supervised.run(cfg, data, smoke_results["base"].model, progress=False)
     assert set(result.replicas["method"]) == {"greedy"}
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
 
@@ -251,10 +251,10 @@ def test_bad_values_are_one_clear_error(override, message):
 
 
 def test_activations_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import activations
 
     a = smoke_cfg.greedy.activations
-    result = greedy.activations(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
+    result = activations.run(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
     replicas = result.study.replicas
     assert list(dict.fromkeys(replicas["activation"])) == a.names
     assert set(replicas["method"]) == {"greedy", "end-to-end"}
@@ -271,13 +271,13 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
     arm gets its rows, greedy and end to end, at every depth."""
     from dataclasses import replace
 
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import activations
 
     from ..helpers.config import compose_config
 
     a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], n_replicas=3)
     cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, activations=a))
-    replicas = greedy.activations(cfg, datasets[cfg.data.name], progress=False).study.replicas
+    replicas = activations.run(cfg, datasets[cfg.data.name], progress=False).study.replicas
     assert list(dict.fromkeys(replicas["activation"])) == ["relu", "tanh"]
     counts = replicas.groupby(["activation", "method", "depth"]).size()
     assert (counts == 3).all() and len(counts) == 2 * 2 * (a.additions + 1)
@@ -288,10 +288,10 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
 
 
 def test_depth_selection_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import depth_selection
 
     d = smoke_cfg.greedy.depth_selection
-    result = greedy.depth_selection(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
+    result = depth_selection.run(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
     replicas = result.replicas
     assert set(replicas["setting"]) == {"validation", "subsample"}
     assert len(replicas) == 2 * d.n_replicas
@@ -301,13 +301,15 @@ def test_depth_selection_smoke(smoke_cfg, datasets):
 
 def test_depth_search_stops_after_patience(smoke_cfg, datasets):
     """Validation rows come from the training split; rounds stop once no replica improves."""
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import depth_selection
 
     data = datasets[smoke_cfg.data.name]
     rng = np.random.default_rng(0)
-    fit_index, val_index = greedy._split_rows(len(data.x_train), 2, 200, 50, rng)
+    fit_index, val_index = depth_selection.split_rows(len(data.x_train), 2, 200, 50, rng)
     assert not set(fit_index[0]) & set(val_index[0])
-    search = greedy.greedy_depth_search(smoke_cfg, data, fit_index, val_index, 3, 50, patience=1)
+    search = depth_selection.greedy_depth_search(
+        smoke_cfg, data, fit_index, val_index, 3, "test.depth_search", patience=1
+    )
     n_rounds = len(search["depth"]) - 1
     val = search["validation_accuracy"]
     assert val.shape == (n_rounds + 1, 2) and n_rounds <= 3
@@ -319,17 +321,17 @@ def test_depth_search_stops_after_patience(smoke_cfg, datasets):
 
 
 def test_few_labels_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import few_labels, labels
 
     f = smoke_cfg.greedy.few_labels
     data = datasets["blobs"]
-    result = greedy.few_labels(smoke_cfg, data, progress=False)
+    result = few_labels.run(smoke_cfg, data, progress=False)
     replicas = result.replicas
     assert sorted(replicas["n_labelled"].unique()) == [10, len(data.x_train)]
     assert set(replicas["method"]) == {
-        greedy.PRETRAINED_FROZEN,
-        greedy.PRETRAINED_TUNED,
-        greedy.SCRATCH,
+        labels.PRETRAINED_FROZEN,
+        labels.PRETRAINED_TUNED,
+        labels.SCRATCH,
     }
     assert len(replicas) == len(f.n_labelled) * 3 * f.n_replicas
     # the pretrained network and the scratch network have the same shape
@@ -338,7 +340,7 @@ def test_few_labels_smoke(smoke_cfg, datasets):
 
 
 def test_labelled_rows_are_distinct_per_replica():
-    from layerwise.studies.greedy.runs import labelled_rows
+    from layerwise.studies.greedy.few_labels import labelled_rows
 
     rows = labelled_rows(100, 10, 3, seed=0)
     assert rows.shape == (3, 10) and all(len(set(r)) == 10 for r in rows)
@@ -366,7 +368,7 @@ def test_bad_few_labels_and_depth_values(override, message):
 
 def test_too_many_labels_at_run_time():
     from layerwise.pipeline.errors import UserError
-    from layerwise.studies.greedy.runs import labelled_rows
+    from layerwise.studies.greedy.few_labels import labelled_rows
 
     with pytest.raises(UserError, match="larger than the 50 training rows"):
         labelled_rows(50, 51, 2, seed=0)
@@ -406,7 +408,7 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     """The tutorial's preset composes, and its greedy stage runs on CIFAR-10-format files."""
     from layerwise.pipeline import data as data_module
     from layerwise.studies.baseline import run as baseline
-    from layerwise.studies.greedy import runs as greedy
+    from layerwise.studies.greedy import supervised
 
     from ..helpers.config import compose_config
 
@@ -432,14 +434,14 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
     data = data_module.build(cfg.datasets["cifar10"])
     assert data.x_train.shape == (40, 3072) and data.x_train.max() <= 1.0
     base = baseline.run(cfg, data, progress=False)
-    result = greedy.supervised(cfg, data, base.model, progress=False)
+    result = supervised.run(cfg, data, base.model, progress=False)
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
 
 
 def test_diverged_replicas_are_counted_not_averaged():
     import pandas as pd
 
-    from layerwise.studies.greedy.runs import depth_table
+    from layerwise.studies.greedy.common import depth_table
 
     table = depth_table(
         pd.DataFrame(
@@ -506,8 +508,8 @@ def test_the_unsupervised_table_reads_reconstruction_error_as_a_heavy_tailed_qua
 
     from layerwise import report
     from layerwise.pipeline.io import write_csv
+    from layerwise.studies.greedy.common import depth_table
     from layerwise.studies.greedy.report import unsupervised_part
-    from layerwise.studies.greedy.runs import depth_table
 
     n = 30
     error = np.r_[np.linspace(0.0004, 0.02, n - 1), 12.0]

@@ -96,8 +96,7 @@ class _FitJob:
         trainable = [
             params[j] for i, t in enumerate(self.layer_trainable) if t for j in (2 * i, 2 * i + 1)
         ]
-        slots = self.optimizer.slots(trainable)
-        step = tf.constant(0, tf.int64)
+        state = self.optimizer.init(trainable)
         # every group draws all R replicas' orders and takes its own rows, so the
         # minibatches do not depend on how the replicas are grouped
         rng = np.random.default_rng(self.seed)
@@ -127,8 +126,7 @@ class _FitJob:
                 lrs[i] = self.learning_rates[e]
             args = (
                 params,
-                slots,
-                step,
+                state,
                 tf.constant(lrs),
                 x,
                 self.y,
@@ -141,7 +139,7 @@ class _FitJob:
             if run_epochs is None:  # every call has the same signature: look it up once
                 run_epochs = self.run_epochs.get_concrete_function(*args)
             started = time.monotonic()
-            params, slots, step, history = run_epochs(*args)
+            params, state, history = run_epochs(*args)
             params = list(params)
             for name, h in zip(names, history):
                 values[name].append(h.numpy()[: end - epoch])

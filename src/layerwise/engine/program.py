@@ -65,10 +65,11 @@ class Program:
 def epochs_function(program: Program):
     """A compiled function that runs several epochs of minibatch steps for all replicas.
 
-    run_epochs(params, slots, step, lrs, x, y, orders, n, n_epochs, scored, masks)
-    -> (params, slots, step, history):
+    run_epochs(params, state, lrs, x, y, orders, n, n_epochs, scored, masks)
+    -> (params, state, history):
       params: every layer's [kernel [R, in, out], bias [R, out]] of the program's layers;
-      slots: the optimizer state of the trainable ones (`Optimizer.slots`); step: int64;
+      state: the optimizer's state for the trainable ones (`Optimizer.init`: its count of
+      updates and its slots);
       lrs: [C] float32, epoch e's learning rate; x: [N, in] or [R, N, in]; y: [N, out];
       orders: [C, R, places] int32, per epoch each replica's row order (the first n
       places count); n: int32 rows in the sample; n_epochs: int32 <= C epochs to run;
@@ -84,7 +85,7 @@ def epochs_function(program: Program):
     optimizer = program.optimizer
 
     @tf.function(jit_compile=True, autograph=False)
-    def run_epochs(params, slots, step, lrs, x, y, orders, n, n_epochs, scored, masks):
+    def run_epochs(params, state, lrs, x, y, orders, n, n_epochs, scored, masks):
         # XLA needs static slice sizes, so every minibatch has `batch_size` places:
         # each order holds the epoch's n row indices padded (see padded_length), and
         # the places past n, in the last batch, carry zero weight. A last batch of
@@ -101,7 +102,7 @@ def epochs_function(program: Program):
                 full[j] = t
             return full
 
-        def train_step(idx, counted, lr, step, train, slots):
+        def train_step(idx, counted, lr, train, state):
             xb, yb = gather_rows(x, idx), tf.gather(y, idx)
             with tf.GradientTape() as tape:
                 tape.watch(train)
@@ -114,22 +115,21 @@ def epochs_function(program: Program):
             if program.replica_masks:
                 # a zero gradient leaves a frozen replica's weights (and slots) exactly as they are
                 grads = [g * m for g, m in zip(grads, masks, strict=True)]
-            train, slots = optimizer.update(lr, step, train, grads, slots)
-            return step + 1, train, slots
+            return optimizer.update(lr, train, grads, state)
 
-        def epoch(e, step, train, slots, history):
+        def epoch(e, train, state, history):
             order, lr = tf.gather(orders, e), tf.gather(lrs, e)
 
-            def body(s, step, train, slots):
+            def body(s, train, state):
                 idx = tf.slice(order, [0, s * batch_size], [R, batch_size])
                 position = s * batch_size + tf.range(batch_size)
                 counted = tf.broadcast_to(tf.cast(position < n, tf.float32), [R, batch_size])
-                return (s + 1, *train_step(idx, counted, lr, step, train, slots))
+                return (s + 1, *train_step(idx, counted, lr, train, state))
 
-            _, step, train, slots = tf.while_loop(
+            _, train, state = tf.while_loop(
                 lambda s, *_: s < n_steps,
                 body,
-                (tf.constant(0), step, train, slots),
+                (tf.constant(0), train, state),
                 parallel_iterations=1,
             )
             full = with_trained(train)
@@ -138,16 +138,16 @@ def epochs_function(program: Program):
             history = [
                 tf.tensor_scatter_nd_update(h, [[e]], v[None]) for h, v in zip(history, values)
             ]
-            return e + 1, step, train, slots, history
+            return e + 1, train, state, history
 
         history = [tf.zeros([C, R], tf.float32) for _ in range(2 * len(scored))]
-        _, step, train, slots, history = tf.while_loop(
+        _, train, state, history = tf.while_loop(
             lambda e, *_: e < n_epochs,
             epoch,
-            (tf.constant(0), step, [params[j] for j in trainable_ix], list(slots), history),
+            (tf.constant(0), [params[j] for j in trainable_ix], state, history),
             parallel_iterations=1,
         )
-        return with_trained(train), slots, step, history
+        return with_trained(train), state, history
 
     return run_epochs
 

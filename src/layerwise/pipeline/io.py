@@ -146,6 +146,16 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> None:
         frame.to_csv(tmp, index=False, float_format="%.6g")
 
 
+def write_switched_off(folder: str | Path, csv_names: tuple[str, ...]) -> None:
+    """The outputs of a study switched off by its `enabled` key: DVC wants every declared
+    output to exist, so each CSV of `csv_names` is written empty and metrics.json holds
+    {"enabled": false}, which the report reads as the study's absence."""
+    folder = Path(folder)
+    for name in csv_names:
+        write_csv(folder / name, pd.DataFrame())
+    write_json(folder / "metrics.json", {"enabled": False})
+
+
 def save_keras(model, path: str | Path) -> None:
     """model.save, atomically (Keras wants the file name to end in .keras)."""
     with atomic_path(path) as tmp:

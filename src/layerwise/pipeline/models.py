@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from layerwise.engine import Dense, Optimizer, ReplicaMLP, optimizer
+from layerwise.engine import Dense, Optimizer, ReplicaMLP, optimizer, optimizer_constants
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path, restore_hint
-from layerwise.pipeline.schema import ModelConfig, OptimizerConfig
+from layerwise.pipeline.schema import ModelConfig
 
 
 def mlp_layers(
@@ -31,17 +31,23 @@ def classifier_layers(model: ModelConfig, n_classes: int) -> list[Dense]:
     return mlp_layers(model.hidden_units, model.activation, model.initializer, n_classes)
 
 
-def make_optimizer(cfg: OptimizerConfig) -> Optimizer:
-    """The configured optimizer (the engine's `optimizer`: sgd takes the momentum, adam
-    the betas and epsilon)."""
-    return optimizer(
-        cfg.name,
-        cfg.learning_rate,
-        momentum=cfg.momentum,
-        beta_1=cfg.beta_1,
-        beta_2=cfg.beta_2,
-        epsilon=cfg.epsilon,
-    )
+def make_optimizer(
+    section: object, *, name: str | None = None, learning_rate: float | None = None
+) -> Optimizer:
+    """The one way a configuration becomes an engine optimizer.
+
+    section: the config section holding the optimizer's settings (the `optimizer` group,
+    an ensemble method's members, the transfer study); name: the optimizer (default: the
+    section's `name`); learning_rate: default the section's `learning_rate`. Of the
+    constants the named optimizer takes (`engine.optimizer_constants`: sgd momentum, adam
+    beta_1, beta_2, epsilon) each is read from the section where it has that key, Keras'
+    default where it has not; the section's other keys (an `optimizer` group carries them
+    all, whichever optimizer it names) are not the named optimizer's and are left out.
+    """
+    name = section.name if name is None else name
+    learning_rate = section.learning_rate if learning_rate is None else learning_rate
+    constants = {c: getattr(section, c) for c in optimizer_constants(name) if hasattr(section, c)}
+    return optimizer(name, learning_rate, **constants)
 
 
 def save_replicas(model, path: str | Path) -> None:

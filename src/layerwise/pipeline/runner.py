@@ -1,5 +1,5 @@
 """What every stage entry point shares: argument parsing, loading params, one-line errors,
-a header, progress lines and the wall-time record the report reads.
+a header and the wall-time record the report reads (progress lines: pipeline.progress).
 
 The runner knows nothing of the configuration's schema: `layerwise.stage` binds it to the
 project's loader (`layerwise.config.load_params`) and header note."""
@@ -11,7 +11,6 @@ import hashlib
 import os
 import platform
 import sys
-import threading
 import time
 from collections.abc import Callable
 from importlib import metadata
@@ -45,34 +44,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
-
-
-class Progress:
-    """Plain progress lines, at most one every `every` seconds: k of n, elapsed, remaining."""
-
-    def __init__(self, label: str, total: int, every: float = 5.0):
-        self.label, self.total, self.every = label, total, every
-        self.start = self.last = time.monotonic()
-        self.done = 0
-        self._lock = threading.Lock()
-
-    def advance(self) -> None:
-        """One more of n done (safe from the threads of side-by-side trainings)."""
-        with self._lock:
-            self.done += 1
-            self(self.done)
-
-    def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if now - self.last < self.every and done < self.total:
-            return
-        self.last = now
-        elapsed = now - self.start
-        eta = elapsed / done * (self.total - done) if done else float("nan")
-        print(
-            f"  {self.label}: {done}/{self.total}  {elapsed:.0f}s elapsed, ~{eta:.0f}s left",
-            flush=True,
-        )
 
 
 def process_age() -> float | None:

@@ -208,8 +208,8 @@ class OptimizerConfig:
     name: str = choice_field("sgd", ("sgd", "adam"))
     learning_rate: float = number_field(0.01, low=0.0, low_open=True)
     momentum: float = number_field(0.9, low=0.0, high=1.0)
-    beta_1: float = number_field(0.9, low=0.0, high=1.0)
-    beta_2: float = number_field(0.999, low=0.0, high=1.0)
+    beta_1: float = number_field(0.9, low=0.0, high=1.0, high_open=True)
+    beta_2: float = number_field(0.999, low=0.0, high=1.0, high_open=True)
     epsilon: float = number_field(1e-7, low=0.0, low_open=True)
 
 

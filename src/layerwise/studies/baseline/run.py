@@ -11,7 +11,7 @@ from layerwise.config import Config
 from layerwise.engine import History, ReplicaMLP
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.models import classifier_layers, make_optimizer
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
 
@@ -52,7 +52,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
         optimizer=make_optimizer(cfg.optimizer),
         seed=seed_for(cfg.seed, "baseline.fit"),
         validation=(data.x_test, data.onehot(data.y_test)),
-        on_epoch=Progress("epochs", b.epochs) if progress else None,
+        on_epoch=Progress("epochs", b.epochs, show=progress).on_epoch,
     )
     final = {k: v[-1] for k, v in history.curves.items()}
     replicas = pd.DataFrame(

@@ -15,7 +15,7 @@ per repeat, on a validation split carved from the training rows; the members tho
 methods combine are trained on the remaining rows only. The test rows are used for
 scoring and nothing else. Every repeat redoes all training (R repeats = R replicas).
 
-Training runs, each one replica batch in the core:
+Training runs, each one replica batch of the engine:
   1. members on every training row beside members on bootstrap samples (same sample size);
   2. members on the rows the validation split leaves (weighted average, stacking);
   3. one network for B epochs at the constant rate: the single model, and the last epochs'
@@ -27,18 +27,17 @@ Training runs, each one replica batch in the core:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from layerwise.config import Config
 from layerwise.pipeline.data import Dataset
-from layerwise.pipeline.io import write_csv, write_json
 from layerwise.pipeline.stats import summarize
 from layerwise.studies.ensembles import combiners as comb
-from layerwise.studies.ensembles import methods as em
-from layerwise.studies.ensembles.methods import Arm, Splits
+from layerwise.studies.ensembles import members, stacking
+from layerwise.studies.ensembles.members import Splits
+from layerwise.studies.ensembles.results import Arm, make_arm
 
 GROUPS = {
     "reference": "reference (no ensemble)",
@@ -130,12 +129,12 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
     E = B // M  # the config check makes the budget a multiple of n_members
 
     def seed(name: str) -> int:
-        return em.method_seed(cfg, "compare", name)
+        return members.method_seed(cfg, "compare", name)
 
     n_train, n_test = len(data.y_train), len(data.y_test)
     labels = np.broadcast_to(data.y_test, (R, n_test))
     y_onehot = data.onehot(data.y_train)
-    splits = em.validation_splits(data, "train", sub.validation_fraction, R, seed("splits"))
+    splits = members.validation_splits(data, "train", sub.validation_fraction, R, seed("splits"))
     n_fit, n_val = splits.train.shape[1], splits.val.shape[1]
     every_row = f"all {n_train} rows"
     fit_rows = f"{n_fit} rows ({n_val} held out for validation)"
@@ -144,7 +143,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
     rng = np.random.default_rng(seed("bootstrap"))
     every = np.broadcast_to(np.arange(n_train), (R * M, n_train))
     bootstrap = rng.integers(0, n_train, (R * M, n_train))
-    model, _ = em.train_members(
+    model, _ = members.train_members(
         sub,
         data.x_train,
         y_onehot,
@@ -157,23 +156,23 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
     plain, bagged = model.predict(data.x_test).reshape(2, R, M, n_test, -1)
 
     # 2. members for the fitted combiners, trained without the validation rows
-    val_probs, val_labels, fit_members, _ = em.members_on_splits(
+    val_probs, val_labels, fit_members, _ = members.members_on_splits(
         sub, data, splits, M, seed("fitted combiners"), progress, epochs=E
     )
     weights = np.stack(
         [comb.grid_search_weights(val_probs[r], val_labels[r], sub.grid_step)[0] for r in range(R)]
     )
-    stacked = em.meta_stack(
+    stacked = stacking.meta_stack(
         sub.meta_learner, val_probs, val_labels, fit_members, data.n_classes, seed("meta")
     )
-    head = em.integrated_head(
+    head = stacking.integrated_head(
         sub, val_probs, val_labels, fit_members, data.n_classes, seed("head"), progress
     )
 
     # 3. one network for B epochs; its last epochs' weights, newest first
     K, n_avg = sub.horizontal_members, sub.n_checkpoints
     kept = list(range(B - max(K, n_avg), B))[::-1]
-    model, history = em.train_members(
+    model, history = members.train_members(
         sub,
         data.x_train,
         y_onehot,
@@ -183,15 +182,15 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
         keep_epochs=kept,
         progress=progress,
     )
-    last = em.kept_probs(model, history, kept, data.x_test)  # [R, max(K, n_avg), N, C]
+    last = members.kept_probs(model, history, kept, data.x_test)  # [R, max(K, n_avg), N, C]
     coefficients = comb.checkpoint_coefficients(n_avg, sub.weight_scheme, sub.decay)
     averaged = comb.average_checkpoints([history.kept[e] for e in kept[:n_avg]], coefficients)
-    weight_averaged = em.checkpoint_model(model, [averaged]).predict(data.x_test)
+    weight_averaged = members.checkpoint_model(model, [averaged]).predict(data.x_test)
 
     # 4-5. cosine annealing with n_members cycles of E epochs: every row, then without
     # the validation rows (where the ensemble size is chosen)
     def annealed(name: str, **fit_args):
-        model, history, ends, _ = em.snapshot_run(
+        model, history, ends, _ = members.snapshot_run(
             sub,
             data.x_train,
             y_onehot,
@@ -203,19 +202,19 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
             progress=progress,
             **fit_args,
         )
-        return lambda x: em.kept_probs(model, history, ends, x)
+        return lambda x: members.kept_probs(model, history, ends, x)
 
     snapshots = annealed("snapshots, every row")(data.x_test)
-    snap_val, snap_val_labels, snap_test, _ = em.split_probs(
+    snap_val, snap_val_labels, snap_test, _ = members.split_probs(
         annealed("snapshots, validation", train_index=splits.train), data, splits
     )
     sizes = comb.choose_size(snap_val, snap_val_labels)
 
     rows: list[Row] = []
 
-    def add(key, label, combined, members, group, trained_on, cost, fitted_on="–", note=""):
-        """One row: combined [R, N, C] scored on the test rows; members [R, M, N, C]."""
-        arm = em.make_arm(key, label, combined, labels, members, cost, fitted_on)
+    def add(key, label, combined, member_probs, group, trained_on, cost, fitted_on="–", note=""):
+        """One row: combined [R, N, C] scored on the test rows; member_probs [R, M, N, C]."""
+        arm = make_arm(key, label, combined, labels, member_probs, cost, fitted_on)
         rows.append(Row(arm, group, trained_on, note))
 
     # one row per method; unformatted so that the rows read as a table
@@ -231,7 +230,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
     add("weighted_average", f"weighted average, {M} members (grid step {sub.grid_step:g})",
         comb.average(fit_members, weights), fit_members, "members", fit_rows, M * E,
         "validation")
-    add("stacking_meta", f"stacking, {em.META_NAMES[sub.meta_learner]} on {M} members",
+    add("stacking_meta", f"stacking, {stacking.META_NAMES[sub.meta_learner]} on {M} members",
         stacked, fit_members, "members", fit_rows, M * E, "validation")
     add("stacking_network", f"stacking, integrated network on {M} members", head, fit_members,
         "members", fit_rows, M * E, "validation",
@@ -265,14 +264,3 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> CompareResult:
         "snapshot_sizes": sizes,
     }
     return CompareResult(rows, splits, setting, chosen)
-
-
-def write_results(result: CompareResult, out: str | Path) -> None:
-    """summary.json (what the report reads), metrics.json (headline numbers for `dvc exp
-    show`), table.csv (one line per method) and repeats.csv (per repeat)."""
-    out = Path(out)
-    summary = result.summary()
-    write_json(out / "summary.json", summary)
-    write_json(out / "metrics.json", em.compact_metrics(summary))
-    write_csv(out / "table.csv", result.table())
-    write_csv(out / "repeats.csv", result.repeats_table())

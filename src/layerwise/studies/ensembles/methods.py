@@ -1,11 +1,12 @@
 """The seven ensemble methods (docs/studies.md#ensembles), each repeated R times.
 
-Every method trains its members as replicas of the core (a method's R repeats x M
-members are one replica batch where the members share a sample size), computes the
-members' probabilities once, and hands the arrays to the combiners in
-`layerwise.ensembles`. `run(cfg, method, datasets)` returns a MethodResult whose
-arms (one row each in the comparison table) carry, over repeats: test accuracy, NLL,
-training cost in member-epochs, the best single member and the members' diversity.
+Every method trains its members as replicas of the engine (`members.py`: a method's R
+repeats x M members are one replica batch where the members share a sample size),
+computes the members' probabilities once, and hands the arrays to the combiners
+(`combiners.py`, `stacking.py`). `run(cfg, method, datasets)` returns a MethodResult
+(`results.py`) whose arms (one row each in the comparison table) carry, over repeats:
+test accuracy, NLL, training cost in member-epochs, the best single member and the
+members' diversity; the stage script writes it.
 
 Combiners that are fitted (weights, meta-learners) are fitted on a validation split
 and scored on test rows they never saw; the reference's way (fitted and scored on
@@ -15,288 +16,35 @@ the same test set) is reported beside them as an "optimistic" arm.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, train_test_split
+from sklearn.model_selection import KFold
 
 from layerwise.config import Config
-from layerwise.config.ensembles import ENSEMBLE_METHODS, EnsembleMembersConfig
-from layerwise.engine import Dense, History, ReplicaMLP, cosine_annealing, cycle_ends, optimizer
+from layerwise.config.ensembles import ENSEMBLE_METHODS
 from layerwise.pipeline.data import Dataset
-from layerwise.pipeline.models import mlp_layers
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.errors import UserError
+from layerwise.pipeline.models import make_optimizer
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
 from layerwise.studies.ensembles import combiners as comb
+from layerwise.studies.ensembles.members import (
+    checkpoint_model,
+    kept_probs,
+    members_with_validation,
+    method_seed,
+    per_repeat_rows,
+    predict_in_chunks,
+    snapshot_run,
+    split_probs,
+    train_members,
+    validation_splits,
+)
+from layerwise.studies.ensembles.results import MethodResult, make_arm, sweep_frame
+from layerwise.studies.ensembles.stacking import META_NAMES, integrated_head, meta_stack
 
 METHODS = ENSEMBLE_METHODS
-
-
-@dataclass
-class Arm:
-    """One way of combining, scored over repeats (arrays of length R)."""
-
-    key: str
-    label: str
-    accuracy: np.ndarray
-    nll: np.ndarray
-    member_epochs: int  # training cost of one repeat's ensemble
-    n_members: int
-    best_single: np.ndarray
-    diversity: np.ndarray
-    fitted_on: str = "–"  # where a combiner was fitted: validation, test (optimistic), –
-
-    def metrics(self) -> dict:
-        return {
-            "label": self.label,
-            "n_members": self.n_members,
-            "member_epochs": self.member_epochs,
-            "fitted_on": self.fitted_on,
-            "test_accuracy": summarize(self.accuracy, metric="test_accuracy"),
-            "test_nll": summarize(self.nll, metric="test_nll"),
-            "best_single": summarize(self.best_single, metric="best_single"),
-            "diversity": summarize(self.diversity, metric="diversity"),
-        }
-
-
-@dataclass
-class MethodResult:
-    method: str
-    arms: list[Arm]
-    members: pd.DataFrame  # sweep, repeat, size, single_accuracy, ensemble_accuracy
-    extra: dict = field(default_factory=dict)  # method-specific summaries
-    schedule: pd.DataFrame | None = None  # members' learning rate per epoch
-
-    def metrics(self, cfg: Config) -> dict:
-        sub = getattr(cfg.ensembles, self.method)
-        return {
-            "method": self.method,
-            "dataset": sub.dataset,
-            "repeats": sub.repeats,
-            "arms": {arm.key: arm.metrics() for arm in self.arms},
-            **self.extra,
-        }
-
-    def repeats_table(self) -> pd.DataFrame:
-        """Per arm and repeat: the scores behind the means (repeats.csv)."""
-        return pd.concat(
-            pd.DataFrame(
-                {
-                    "key": arm.key,
-                    "repeat": np.arange(len(arm.accuracy)),
-                    "test_accuracy": arm.accuracy,
-                    "test_nll": arm.nll,
-                }
-            )
-            for arm in self.arms
-        )
-
-    def sweep_table(self) -> pd.DataFrame:
-        """Wide per-size means (one column pair per sweep), for `dvc plots`."""
-        means = self.members.groupby(["sweep", "size"])[["ensemble_accuracy", "single_accuracy"]]
-        wide = means.mean().unstack("sweep")
-        wide.columns = [f"{sweep}_{col.split('_')[0]}" for col, sweep in wide.columns]
-        return wide.reset_index()
-
-
-# -- shared pieces ----------------------------------------------------------------------
-
-
-def method_seed(cfg: Config, method: str, *names: str) -> int:
-    """The seed of one method's stream `names` (see pipeline.seeds): changing one method's
-    settings moves no other's numbers."""
-    return seed_for(cfg.seed, "ensembles", method, *names)
-
-
-def member_layers(hidden_units: int, n_classes: int) -> list[Dense]:
-    return mlp_layers([hidden_units], "relu", "glorot_uniform", n_classes)
-
-
-def member_optimizer(sub: EnsembleMembersConfig, learning_rate: float | None = None):
-    lr = sub.learning_rate if learning_rate is None else learning_rate
-    return optimizer(sub.optimizer, lr, momentum=sub.momentum)  # momentum: sgd only
-
-
-def train_members(
-    sub: EnsembleMembersConfig,
-    x: np.ndarray,
-    y_onehot: np.ndarray,
-    n_replicas: int,
-    seed: int,
-    *,
-    hidden_units: int | None = None,
-    epochs: int | None = None,
-    progress: bool = True,
-    **fit_args,
-) -> tuple[ReplicaMLP, History]:
-    """R independent members of one architecture, trained together: weights drawn from
-    `seed`, minibatch orders from its "order" stream."""
-    epochs = sub.epochs if epochs is None else epochs
-    layers = member_layers(hidden_units or sub.hidden_units, y_onehot.shape[1])
-    model = ReplicaMLP.create(x.shape[1], layers, n_replicas, seed)
-    history = model.fit(
-        x,
-        y_onehot,
-        epochs=epochs,
-        optimizer=fit_args.pop("optimizer", member_optimizer(sub)),
-        batch_size=sub.batch_size,
-        seed=seed_for(seed, "order"),
-        on_epoch=_progress(f"{n_replicas} replicas, epochs", epochs, progress),
-        **fit_args,
-    )
-    return model, history
-
-
-def predict_in_chunks(model: ReplicaMLP, x: np.ndarray, rows: int = 4000) -> np.ndarray:
-    """model.predict over blocks of rows: many replicas x a large holdout stay in memory."""
-    return np.concatenate([model.predict(x[i : i + rows]) for i in range(0, len(x), rows)], axis=1)
-
-
-def _progress(label: str, epochs: int, show: bool):
-    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
-    if not show:
-        return None
-    bar = Progress(label, epochs)
-    return lambda epoch: bar(epoch + 1)
-
-
-def checkpoint_model(model: ReplicaMLP, checkpoints: list[list[np.ndarray]]) -> ReplicaMLP:
-    """All replicas of several weight snapshots as one model: replica index = k * R + r."""
-    params = [np.concatenate(tensors) for tensors in zip(*checkpoints, strict=True)]
-    return ReplicaMLP(model.input_dim, model.layers, params)
-
-
-def kept_probs(model: ReplicaMLP, history: History, epochs: list[int], x: np.ndarray):
-    """Predictions of the weights kept after `epochs` (in that order), one predict call for
-    all of them: [R, len(epochs), rows, classes]."""
-    stacked = checkpoint_model(model, [history.kept[e] for e in epochs])
-    probs = stacked.predict(x).reshape(len(epochs), model.n_replicas, len(x), -1)
-    return probs.transpose(1, 0, 2, 3)
-
-
-def make_arm(
-    key: str,
-    label: str,
-    combined: np.ndarray,
-    labels: np.ndarray,
-    member_probs: np.ndarray,
-    member_epochs: int,
-    fitted_on: str = "–",
-) -> Arm:
-    """Score combined probabilities [R, N, C] and describe their members [R, M, N, C]."""
-    member_labels = labels[:, None] if labels.ndim == 2 else labels
-    return Arm(
-        key=key,
-        label=label,
-        accuracy=comb.accuracy(combined, labels),
-        nll=comb.nll(combined, labels),
-        member_epochs=int(member_epochs),
-        n_members=int(member_probs.shape[1]),
-        best_single=comb.accuracy(member_probs, member_labels).max(axis=1),
-        diversity=comb.disagreement(member_probs),
-        fitted_on=fitted_on,
-    )
-
-
-def sweep_frame(name: str, sweep: dict) -> pd.DataFrame:
-    """Long table of one size sweep ([R, n] arrays) for the report's figure."""
-    repeats, sizes = sweep["ensemble"].shape
-    return pd.DataFrame(
-        {
-            "sweep": name,
-            "repeat": np.repeat(np.arange(repeats), sizes),
-            "size": np.tile(np.arange(1, sizes + 1), repeats),
-            "single_accuracy": sweep["single"].ravel(),
-            "ensemble_accuracy": sweep["ensemble"].ravel(),
-        }
-    )
-
-
-@dataclass
-class Splits:
-    """Per repeat: training rows (indices into x_train), validation and test rows.
-
-    validation_from=train carves the validation rows out of the training rows
-    (members then train on fewer rows); =test carves them out of the test rows.
-    Row indices refer to x_train for `train`/`val` of source train, and to x_test
-    otherwise; `val_source` says which.
-    """
-
-    train: np.ndarray  # [R, n_train]
-    val: np.ndarray  # [R, n_val]
-    test: np.ndarray  # [R, n_test] indices into x_test
-    val_source: str
-
-
-def validation_splits(
-    data: Dataset, source: str, fraction: float, repeats: int, seed: int
-) -> Splits:
-    """Stratified validation split per repeat, drawn with scikit-learn."""
-    n_train, n_test = len(data.y_train), len(data.y_test)
-    labels = data.y_train if source == "train" else data.y_test
-    pool = np.arange(len(labels))
-    kept, val = [], []
-    for r in range(repeats):
-        rest, held = train_test_split(
-            pool, test_size=fraction, stratify=labels, random_state=seed_for(seed, "repeat", r)
-        )
-        kept.append(np.sort(rest))
-        val.append(np.sort(held))
-    if source == "train":
-        test = np.broadcast_to(np.arange(n_test), (repeats, n_test))
-        return Splits(np.array(kept), np.array(val), test, "train")
-    train = np.broadcast_to(np.arange(n_train), (repeats, n_train))
-    return Splits(train, np.array(val), np.array(kept), "test")
-
-
-def per_repeat_rows(probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """probs [R, M, N, C], rows [R, n] -> [R, M, n, C]: each repeat's own rows."""
-    return np.stack([probs[r][:, rows[r]] for r in range(len(rows))])
-
-
-def split_probs(predict: Callable[[np.ndarray], np.ndarray], data: Dataset, splits: Splits):
-    """Members' probabilities and labels on each repeat's validation rows (where combiners
-    are fitted) and test rows, from `predict(x)` -> [R, M, len(x), classes]."""
-    val_x = data.x_train if splits.val_source == "train" else data.x_test
-    val_y = data.y_train if splits.val_source == "train" else data.y_test
-    return (
-        per_repeat_rows(predict(val_x), splits.val),
-        val_y[splits.val],
-        per_repeat_rows(predict(data.x_test), splits.test),
-        data.y_test[splits.test],
-    )
-
-
-# -- the methods ------------------------------------------------------------------------
-
-
-def members_on_splits(sub, data: Dataset, splits: Splits, M: int, seed: int, progress: bool, **fit):
-    """M members per repeat trained on that repeat's training rows (`splits.train`); returns
-    their (validation probs, validation labels, test probs, test labels), as split_probs."""
-    R = len(splits.train)
-    model, _ = train_members(
-        sub,
-        data.x_train,
-        data.onehot(data.y_train),
-        R * M,
-        seed,
-        progress=progress,
-        train_index=np.repeat(splits.train, M, axis=0),
-        **fit,
-    )
-    return split_probs(lambda x: model.predict(x).reshape(R, M, len(x), -1), data, splits)
-
-
-def members_with_validation(sub, data: Dataset, R: int, M: int, seed: int, progress: bool):
-    """Train R repeats x M members on the training rows left after carving a validation
-    split per repeat; return the splits, and the members' probabilities [R, M, rows,
-    classes] and labels on that validation split and on the test rows."""
-    splits = validation_splits(
-        data, sub.validation_from, sub.validation_fraction, R, seed_for(seed, "splits")
-    )
-    return splits, *members_on_splits(sub, data, splits, M, seed_for(seed, "members"), progress)
 
 
 def model_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
@@ -412,7 +160,6 @@ def resampling_samples(n_rows: int, sub, repeats: int, seed: int) -> dict[str, l
     return samples
 
 
-META_NAMES = {"logistic": "logistic regression", "forest": "random forest"}
 SCHEME_LABELS = {"random_splits": "random splits", "cv": "k-fold CV", "bagging": "bagging"}
 
 
@@ -531,18 +278,6 @@ def horizontal_voting(cfg: Config, datasets: dict[str, Dataset], progress=True) 
     )
 
 
-def snapshot_run(sub, x, y_onehot, R, seed, *, epochs, cycles, learning_rate, **fit_args):
-    """R networks trained with cosine annealing (`cycles` warm restarts from `learning_rate`),
-    keeping the weights at the end of every cycle. Returns (model, history, the snapshot
-    epochs newest first, the schedule)."""
-    schedule = cosine_annealing(epochs, cycles, learning_rate)
-    ends = cycle_ends(epochs, cycles)
-    model, history = train_members(
-        sub, x, y_onehot, R, seed, epochs=epochs, lr_schedule=schedule, keep_epochs=ends, **fit_args
-    )
-    return model, history, ends[::-1], schedule
-
-
 def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
     """Snapshots of one annealed run; the ensemble size is chosen per repeat on a validation
     split (validation_from / validation_fraction), and, the reference's way, on test."""
@@ -563,7 +298,7 @@ def snapshot(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
         hidden_units=sub.baseline_hidden_units,
         epochs=sub.baseline_epochs,
         progress=progress,
-        optimizer=optimizer("sgd", sub.baseline_learning_rate, momentum=sub.momentum),
+        optimizer=make_optimizer(sub, name="sgd", learning_rate=sub.baseline_learning_rate),
         train_index=splits.train,
     )
     base_probs = per_repeat_rows(baseline.predict(data.x_test)[:, None], splits.test)
@@ -698,56 +433,6 @@ def stacking(cfg: Config, datasets: dict[str, Dataset], progress=True) -> Method
     return MethodResult("stacking", arms, sweep_frame("averaging", sweep), extra)
 
 
-def meta_stack(kind, fit_probs, fit_labels, test_probs, n_classes, seed) -> np.ndarray:
-    """Per repeat, a scikit-learn meta-learner fitted on the members' stacked probabilities
-    (fit_probs [R, M, n, C]) and applied to the test rows': [R, N, C]."""
-    return np.stack(
-        [
-            comb.meta_probabilities(
-                comb.fit_meta_learner(
-                    comb.stack_features(fit_probs[r]),
-                    fit_labels[r],
-                    kind,
-                    seed_for(seed, "repeat", r),
-                ),
-                comb.stack_features(test_probs[r]),
-                n_classes,
-            )
-            for r in range(len(fit_probs))
-        ]
-    )
-
-
-def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, progress):
-    """The integrated network's trainable part, one head per repeat, trained as replicas.
-
-    With the members frozen, the network's concatenation layer is a fixed function of
-    the input: training frozen members + head is training the head on the members'
-    concatenated outputs. Each repeat's rows are laid end to end and `train_index`
-    gives every replica its own block.
-    """
-    R, _, n_fit, _ = fit_probs.shape
-    features = np.concatenate([comb.stack_features(p) for p in fit_probs]).astype(np.float32)
-    onehot = np.eye(n_classes, dtype=np.float32)[fit_labels.ravel()]
-    blocks = np.arange(R * n_fit).reshape(R, n_fit)
-    layers = mlp_layers([sub.head_units], "relu", "glorot_uniform", n_classes)
-    head = ReplicaMLP.create(features.shape[1], layers, R, seed)
-    # a batch larger than the rows is one batch of all rows, as in Keras (the core's
-    # compiled loop wants batch_size <= rows)
-    head.fit(
-        features,
-        onehot,
-        epochs=sub.head_epochs,
-        optimizer=member_optimizer(sub),
-        batch_size=min(sub.batch_size, n_fit),
-        seed=seed_for(seed, "order"),
-        train_index=blocks,
-        on_epoch=_progress("head epochs", sub.head_epochs, progress),
-    )
-    test_features = np.stack([comb.stack_features(p) for p in test_probs])
-    return head.predict(test_features)
-
-
 def weight_averaging(cfg: Config, datasets: dict[str, Dataset], progress=True) -> MethodResult:
     sub = cfg.ensembles.weight_averaging
     data = datasets[sub.dataset]
@@ -810,35 +495,6 @@ RUNNERS: dict[str, Callable[..., MethodResult]] = {
 }
 
 
-def write_results(result: MethodResult, cfg: Config, out) -> None:
-    """The stage's outputs: summary.json (everything the report reads), metrics.json (the
-    headline numbers), members.csv and repeats.csv (per repeat), sweep.csv, schedule.csv."""
-    from pathlib import Path
-
-    from layerwise.pipeline.io import write_csv, write_json
-
-    out = Path(out)
-    write_csv(out / "members.csv", result.members)
-    write_csv(out / "repeats.csv", result.repeats_table())
-    write_csv(out / "sweep.csv", result.sweep_table())
-    write_csv(out / "schedule.csv", result.schedule)
-    summary = result.metrics(cfg)
-    write_json(out / "summary.json", summary)
-    write_json(out / "metrics.json", compact_metrics(summary))
-
-
-def compact_metrics(summary: dict) -> dict:
-    """What `dvc exp show` lists: per arm, test accuracy (mean, 95% CI) and NLL."""
-    return {
-        "repeats": summary["repeats"],
-        "test_accuracy": {
-            key: {k: arm["test_accuracy"][k] for k in ("mean", "ci_low", "ci_high")}
-            for key, arm in summary["arms"].items()
-        },
-        "test_nll": {key: arm["test_nll"]["mean"] for key, arm in summary["arms"].items()},
-    }
-
-
 def datasets_needed(cfg: Config, method: str) -> list[str]:
     sub = getattr(cfg.ensembles, method)
     return [sub.dataset] + ([sub.single_dataset] if method == "resampling" else [])
@@ -847,8 +503,6 @@ def datasets_needed(cfg: Config, method: str) -> list[str]:
 def run(cfg: Config, method: str, datasets: dict[str, Dataset], progress=True) -> MethodResult:
     """Run one method's whole procedure `repeats` times and score every arm."""
     if method not in RUNNERS:
-        from layerwise.pipeline.errors import UserError
-
         raise UserError(f"unknown ensemble method {method!r} (allowed: {', '.join(METHODS)})")
     result = RUNNERS[method](cfg, datasets, progress)
     if result.schedule is None:  # the members' constant learning rate, for a uniform output

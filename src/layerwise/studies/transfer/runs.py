@@ -32,12 +32,12 @@ from scipy import stats
 
 from layerwise.config import Config
 from layerwise.config.transfer import TransferConfig, TransferSourceConfig
-from layerwise.engine import Dense, History, ReplicaMLP, optimizer
+from layerwise.engine import Dense, History, ReplicaMLP
 from layerwise.pipeline.data import Dataset
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import load_keras
-from layerwise.pipeline.models import mlp_layers
-from layerwise.pipeline.runner import Progress
+from layerwise.pipeline.models import make_optimizer, mlp_layers
+from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import band, summarize
 
@@ -89,15 +89,15 @@ def network(source: TransferSourceConfig, n_classes: int) -> list[Dense]:
     return mlp_layers(source.hidden_units, source.activation, source.initializer, n_classes)
 
 
-def _fit(
-    model: ReplicaMLP, problem: Problem, *, epochs, batch_size, learning_rate, momentum, seed
-) -> History:
+def _fit(model: ReplicaMLP, problem: Problem, section, *, epochs, batch_size, seed) -> History:
+    """Fit on the problem's training rows, scored on its test rows every epoch, with SGD
+    at the learning rate and momentum of `section` (the source's or the target's)."""
     return model.fit(
         problem.x_train,
         problem.onehot(problem.y_train),
         epochs=epochs,
         batch_size=batch_size,
-        optimizer=optimizer("sgd", learning_rate, momentum=momentum),
+        optimizer=make_optimizer(section, name="sgd"),
         seed=seed,
         validation=(problem.x_test, problem.onehot(problem.y_test)),
     )
@@ -111,10 +111,9 @@ def train_sources(cfg: Config, problem: Problem, n_replicas: int, seed: int):
     history = _fit(
         model,
         problem,
+        s,
         epochs=s.epochs,
         batch_size=s.batch_size,
-        learning_rate=s.learning_rate,
-        momentum=s.momentum,
         seed=seed_for(seed, "order"),
     )
     return model, history
@@ -286,8 +285,7 @@ def run(
     t = cfg.transfer
     # per case: the fresh sources, standalone once, every transfer arm under every protocol
     per_case = ("fresh_source" in t.protocols) + 1 + (len(arm_names(t)) - 1) * len(t.protocols)
-    meter = Progress("arms x protocols trained", per_case * len(t.cases)) if progress else None
-    done = 0
+    meter = Progress("arms x protocols trained", per_case * len(t.cases), show=progress)
     summary, rows, curve_rows = {}, [], []
     for case_name, case in t.cases.items():
         target, source_problem = problems[case_name], problems[case.source]
@@ -314,9 +312,7 @@ def run(
             case_metrics["fresh_sources"] = summarize(
                 history.curves["val_score"][-1], metric="test_accuracy"
             )
-            done += 1
-            if meter:
-                meter(done)
+            meter.advance()
 
         # every (protocol, arm) start, grouped by architecture: arms that freeze different
         # layers still share a program (per-replica trainable flags after concat)
@@ -341,10 +337,9 @@ def run(
             history = _fit(
                 stacked,
                 target,
+                t,
                 epochs=t.epochs,
                 batch_size=t.batch_size,
-                learning_rate=t.learning_rate,
-                momentum=t.momentum,
                 seed=seed_for(
                     cfg.seed, "transfer", case_name, *[f"{p}/{a}" for p, a, _ in members]
                 ),
@@ -352,9 +347,7 @@ def run(
             for k, (protocol, arm, _) in enumerate(members):
                 part = slice(k * t.repeats, (k + 1) * t.repeats)
                 outcome[protocol, arm] = {name: c[:, part] for name, c in history.curves.items()}
-            done += len(members)
-            if meter:
-                meter(done)
+            meter.advance(len(members))
 
         control = outcome["none", STANDALONE]["val_score"][-1]
         for (protocol, arm), curves in outcome.items():
