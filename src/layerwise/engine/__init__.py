@@ -4,7 +4,7 @@ raises ValueError/TypeError for bad arguments.
 
 Modules, from the bottom up (each imports only those above it):
   backend     TensorFlow (imported first, by this package) and Keras, without the extras
-              Keras imports that nothing here runs
+              Keras imports that nothing here runs and without TensorFlow's start-up notices
   layers      layer specs (`Dense`, `Head`), initial weights, trainable flags
   schedules   learning-rate schedules (`cosine_annealing`, `cycle_ends`)
   ops         tensor operations on all replicas at once: forward pass, losses, scores
@@ -17,7 +17,8 @@ Modules, from the bottom up (each imports only those above it):
   model       `ReplicaMLP`, the model users hold: state, freezing, growing, copying
 """
 
-# first: every module below imports TensorFlow, which backend loads without Keras
+# first: every module below imports TensorFlow, which backend loads without Keras and
+# without its start-up notices
 from layerwise.engine import backend  # noqa: F401
 from layerwise.engine.fit import History
 from layerwise.engine.layers import Dense, Head
