@@ -9,6 +9,8 @@ experiment's own claims (needs the claims stage, stages/claims.py).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
@@ -221,6 +223,10 @@ def test_a_queued_smoke_sweep_reports_each_experiment_s_own_claims(smoke_run, tm
     from layerwise.sweeps.report import FORMAT_VERSION
 
     repo = shutil.copytree(smoke_run.repo, tmp_path / "repo", symlinks=True)
+    # the smoke run as the baseline commit: each experiment then changes one key against it
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    run([*git, "add", "params.yaml", "dvc.lock"], repo)
+    run([*git, "commit", "-qm", "the smoke run"], repo)
     key, values = SWEEP
     sweep = f"{key}={','.join(map(str, values))}"
     queued = run([*DVC, "exp", "run", "--queue", "-S", "experiment=smoke", "-S", sweep], repo)
@@ -228,6 +234,12 @@ def test_a_queued_smoke_sweep_reports_each_experiment_s_own_claims(smoke_run, tm
     assert len(names) == len(values), queued.stdout
     run([*DVC, "queue", "start", "-j", "2"], repo)
     assert set(wait_for_queue(repo, names, timeout=900).values()) == {"success"}
+
+    # dvc exp show beside the baseline: a one-key experiment stays a readable table
+    changed = run([*DVC, "exp", "show", "--only-changed", "--csv"], repo).stdout
+    columns = next(csv.reader(io.StringIO(changed)))
+    assert len(columns) < 150, (len(columns), columns)
+    assert any(c.endswith((".effect", ".verdict")) for c in columns)  # the claims moved
 
     result = report(repo, "--exp", *names)
     text = (repo / "reports/sweep.md").read_text()

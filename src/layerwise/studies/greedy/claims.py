@@ -41,6 +41,12 @@ def depths_of(rows: pd.DataFrame, method: str) -> list[int]:
     return sorted(int(d) for d in rows.loc[rows["method"] == method, "depth"].unique())
 
 
+def ran(stage_results: Path) -> bool:
+    """Whether an extension stage that can be switched off ran (its metrics say enabled)."""
+    metrics = stage_results / "metrics.json"
+    return metrics.is_file() and read_json(metrics).get("enabled", False)
+
+
 def supervised(cfg, results: Path) -> Claims:
     out = Claims()
     path = results / "greedy_supervised" / "replicas.csv"
@@ -167,9 +173,7 @@ def unsupervised(cfg, results: Path) -> Claims:
 def activations(cfg, results: Path) -> Claims:
     out = Claims()
     path = results / "greedy_activations"
-    if not (path / "metrics.json").is_file() or not read_json(path / "metrics.json").get(
-        "enabled", False
-    ):
+    if not ran(path):
         return out
     rows = read_csv(path / "replicas.csv")
     for activation in dict.fromkeys(rows["activation"]):
@@ -198,9 +202,7 @@ def activations(cfg, results: Path) -> Claims:
 def depth_selection(cfg, results: Path) -> Claims:
     out = Claims()
     path = results / "greedy_depth"
-    if not (path / "metrics.json").is_file() or not read_json(path / "metrics.json").get(
-        "enabled", False
-    ):
+    if not ran(path):
         return out
     rows = read_csv(path / "replicas.csv")
     for setting, group in rows.groupby("setting", sort=False):
