@@ -100,16 +100,18 @@ def load() -> str:
 # -- the baseline and the sweep ----------------------------------------------------------
 
 
-def make_baseline(repo: Path, preset: str, rev: str | None) -> float:
+def make_baseline(repo: Path, preset: str, rev: str | None) -> tuple[float, str]:
+    """Clone, compose the preset, `dvc repro`, commit: its seconds and the clone's commit."""
     run(["git", "clone", "-q", str(ROOT), str(repo)], repo.parent)
     if rev:
         run(["git", "checkout", "-q", rev], repo)
+    head = run(["git", "log", "-1", "--format=%h %s"], repo).stdout.strip()
     if preset != "book":
         run([PYTHON, "-m", "layerwise.config.compose", f"experiment={preset}"], repo)
     seconds = timed([*DVC, "repro"], repo)
     run(["git", "add", "-A"], repo)
     run(["git", *GIT_ID, "commit", "-q", "-m", "baseline for the sweep"], repo)
-    return seconds
+    return seconds, head
 
 
 def queue_sweep(repo: Path, preset: str, key: str, values: str) -> list[str]:
@@ -223,25 +225,30 @@ def dvc_parts(repo: Path, preset: str) -> dict[str, float]:
     }
 
 
-def import_times(repo: Path, repeats: int) -> dict[str, float]:
-    """Median wall time of each IMPORTS command as a fresh process, interleaved."""
-    times = {label: [] for label in IMPORTS}
+def import_times(repos: dict[str, Path], repeats: int) -> dict[str, dict[str, float]]:
+    """Median wall time of each IMPORTS command as a fresh process in each checkout
+    (name -> path), all interleaved: checkout -> label -> seconds."""
+    times = {name: {label: [] for label in IMPORTS} for name in repos}
     for _ in range(repeats):
         for label, code in IMPORTS.items():
-            times[label].append(timed([PYTHON, "-c", code], repo))
-    return {label: statistics.median(t) for label, t in times.items()}
+            for name, repo in repos.items():
+                times[name][label].append(timed([PYTHON, "-c", code], repo))
+    return {
+        name: {label: statistics.median(t) for label, t in labels.items()}
+        for name, labels in times.items()
+    }
 
 
 def import_parts(repo: Path, module: str) -> dict[str, float]:
     """importtime's cumulative seconds of `module` and of each of TF_PARTS (first
     occurrence) under `python -X importtime -c 'import <module>'`; 0 where not imported."""
     err = run([PYTHON, "-X", "importtime", "-c", f"import {module}"], repo).stderr
-    found = dict.fromkeys((module, *TF_PARTS), 0.0)
+    found = dict.fromkeys((module, "tensorflow", *TF_PARTS), 0.0)
     for line in err.splitlines():
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
             name, seconds = parts[2].strip(), int(parts[1]) / 1e6
-            if name == module or (name in TF_PARTS and not found[name]):
+            if name in found and not found[name]:  # each is imported once
                 found[name] = seconds
     return found
 
@@ -256,6 +263,7 @@ def main():
     parser.add_argument("--values", default=DEFAULT_VALUES, help="comma-separated sweep values")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rev", help="commit to clone (default: HEAD)")
+    parser.add_argument("--compare", metavar="REV", help="also time the imports at REV")
     parser.add_argument("--repeats", type=int, default=3, help="of each import measurement")
     parser.add_argument("--keep", action="store_true", help="keep the clone (path printed)")
     args = parser.parse_args()
@@ -275,8 +283,7 @@ def main():
 
 def report(args, preset: str, repo: Path) -> None:
     print(f"{os.cpu_count()} cores, {load()} at start; preset {preset}")
-    baseline_seconds = make_baseline(repo, preset, args.rev)
-    head = run(["git", "log", "-1", "--format=%h %s"], repo).stdout.strip()
+    baseline_seconds, head = make_baseline(repo, preset, args.rev)
     print(f"clone at {head[:70]}")
     print(f"baseline `dvc repro` (not part of the sweep): {baseline_seconds:.0f} s")
 
@@ -315,8 +322,16 @@ def report(args, preset: str, repo: Path) -> None:
         if ran_count.get(stage)
     }
     parts = dvc_parts(repo, preset)
-    imports = import_times(repo, args.repeats)
-    tf_parts = {m: import_parts(repo, m) for m in ("tensorflow", "layerwise.engine")}
+    checkouts = {"this clone": repo}
+    if args.compare:  # only its code is needed: no baseline, no sweep
+        other = repo.parent / "compare"
+        run(["git", "clone", "-q", str(ROOT), str(other)], repo.parent)
+        run(["git", "checkout", "-q", args.compare], other)
+        checkouts[args.compare] = other
+    imports = import_times(checkouts, args.repeats)
+    tf_parts = {"tensorflow": import_parts(repo, "tensorflow")}
+    for name, checkout in checkouts.items():
+        tf_parts[f"engine, {name}"] = import_parts(checkout, "layerwise.engine")
     print(f"{load()} after the measurements of the parts")
 
     n = len(names)
@@ -349,17 +364,23 @@ def report(args, preset: str, repo: Path) -> None:
         print(f"  {label:58s} {seconds:7.1f} s")
 
     print(f"\nper process, median of {args.repeats}, side by side:")
-    for label, seconds in imports.items():
-        print(f"  {label:58s} {seconds:7.2f} s")
-    base = imports["python -c pass"]
-    engine = imports["import layerwise.engine (training)"]
-    tf_alone = imports["import tensorflow"]
-    print(f"  engine / tensorflow import: {(engine - base) / (tf_alone - base):.2f}")
+    print(f"  {'':44s}" + "".join(f"{name[:12]:>13s}" for name in imports))
+    for label in IMPORTS:
+        print(f"  {label:44s}" + "".join(f"{imports[n][label]:11.2f} s" for n in imports))
+    for name, times in imports.items():
+        base = times["python -c pass"]
+        engine = times["import layerwise.engine (training)"] - base
+        tf_alone = times["import tensorflow"] - base
+        print(f"  {name}: engine import / tensorflow import: {engine / tf_alone:.2f}")
+    if len(imports) == 2:
+        (a, ta), (b, tb) = imports.items()
+        label, base = "import layerwise.engine (training)", "python -c pass"
+        ratio = (ta[label] - ta[base]) / (tb[label] - tb[base])
+        print(f"  engine import beyond start-up, {a} / {b}: {ratio:.2f}")
     print("python -X importtime -c 'import ...', cumulative seconds (0: not imported):")
-    print(f"  {'':44s} {'tensorflow':>12s} {'layerwise.engine':>17s}")
+    print(f"  {'':44s}" + "".join(f"{column[:18]:>19s}" for column in tf_parts))
     for name in ("tensorflow", "layerwise.engine", *TF_PARTS):
-        a, b = tf_parts["tensorflow"].get(name, 0.0), tf_parts["layerwise.engine"][name]
-        print(f"  {name:44s} {a:12.2f} {b:17.2f}")
+        print(f"  {name:44s}" + "".join(f"{c.get(name, 0.0):19.2f}" for c in tf_parts.values()))
 
 
 if __name__ == "__main__":
