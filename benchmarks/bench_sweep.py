@@ -184,7 +184,8 @@ def experiment_timings(repo: Path, name: str) -> dict[str, dict]:
             if out["path"] == f"results/timing/{stage}.json":
                 md5 = out["md5"]
                 cached = repo / ".dvc/cache/files/md5" / md5[:2] / md5[2:]
-                found[stage] = json.loads(cached.read_text())
+                if cached.is_file():  # dvc.lock may keep entries of stages long gone
+                    found[stage] = json.loads(cached.read_text())
     return found
 
 
