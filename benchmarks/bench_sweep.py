@@ -139,8 +139,11 @@ def run_queue(repo: Path, names: list[str], jobs: int) -> tuple[float, dict[str,
     seconds = time.perf_counter() - start
     status = run([*DVC, "queue", "status"], repo).stdout
     failed = [n for n in names if not re.search(rf"\b{re.escape(n)}\b.*Success", status)]
-    if failed:
-        sys.exit(f"experiments did not succeed: {failed}\n{status}\n{logs.get(failed[0], '')}")
+    if len(failed) == len(names):
+        sys.exit(f"no experiment succeeded:\n{status}\n{logs.get(failed[0], '')[-3000:]}")
+    for name in failed:  # e.g. a stage killed from outside on a shared machine
+        print(f"FAILED: {name}; its log ends:\n{logs[name][-1500:]}")
+        del logs[name]
     return seconds, logs
 
 
@@ -291,6 +294,10 @@ def report(args, preset: str, repo: Path) -> None:
     names = queue_sweep(repo, preset, args.key, args.values)
     wall, logs = run_queue(repo, names, args.jobs)
     print(f"{load()} after the sweep")
+    if len(logs) < len(names):
+        print(f"only {len(logs)} of {len(names)} experiments succeeded: the wall time below is")
+        print("not that of a whole sweep; the sums are over the experiments that succeeded")
+        names = list(logs)
 
     readers = readers_of(repo, args.key)
     stage_work = process_work = 0.0
