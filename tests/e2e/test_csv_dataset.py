@@ -80,7 +80,7 @@ def csv_run(smoke_run, tmp_path_factory) -> CsvRun:
 
 def test_one_command_runs_the_studies_on_the_table(csv_run):
     ran = ran_stages(csv_run.first.stdout)
-    assert ran == {"check", "data"} | ON_THE_TABLE, csv_run.first.stdout
+    assert ran == {"check", "data", "claims"} | ON_THE_TABLE, csv_run.first.stdout
     assert (
         "csv: csv (datasets/wine.csv, target 'target': 3 classes, 13 features), 124 train rows"
         in csv_run.first.stdout

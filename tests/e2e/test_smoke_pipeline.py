@@ -85,7 +85,7 @@ def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
     assert smoke_run.status() == {}
     try:
         path.write_bytes(original + b"# an edit to the transfer study's figures\n")
-        assert set(smoke_run.status()) == {"transfer_source", "transfer", "report"}
+        assert set(smoke_run.status()) == {"transfer_source", "transfer", "claims", "report"}
     finally:
         path.write_bytes(original)
     assert smoke_run.status() == {}
@@ -95,9 +95,9 @@ def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
     ("override", "stages"),
     [
         # `check` reads all of params.yaml: it reruns (a second, no outputs that move)
-        ("transfer.epochs=3", {"check", "transfer", "report"}),
-        ("transfer.source.epochs=3", {"check", "transfer_source", "transfer", "report"}),
-        ("ensembles.snapshot.cycles=2", {"check", "ensemble@snapshot", "report"}),
+        ("transfer.epochs=3", {"check", "transfer", "claims", "report"}),
+        ("transfer.source.epochs=3", {"check", "transfer_source", "transfer", "claims", "report"}),
+        ("ensembles.snapshot.cycles=2", {"check", "ensemble@snapshot", "claims", "report"}),
     ],
 )
 def test_a_key_of_one_study_reruns_that_study_and_the_report(smoke_run, override, stages):
@@ -129,7 +129,7 @@ def test_one_baseline_key_reruns_the_baseline_its_greedy_study_and_the_report(sm
     # (without it every study whose smoke settings differ from the book's would rerun)
     changed = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", "baseline.epochs=3")
     ran = ran_stages(changed.stdout)
-    assert ran == {"check", "baseline", "greedy_supervised", "report"}, changed.stdout
+    assert ran == {"check", "baseline", "greedy_supervised", "claims", "report"}, changed.stdout
     report = (smoke_run.repo / "reports/report.md").read_text()
     assert "overrides of that preset: `baseline.epochs=3`" in report
     curves = np.loadtxt(smoke_run.repo / "results/baseline/curves.csv", delimiter=",", skiprows=1)
@@ -207,6 +207,6 @@ def test_the_greedy_studies_are_cached_apart(smoke_run):
         "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"
     )
     ran = ran_stages(unsupervised.stdout)
-    assert ran == {"check", "greedy_unsupervised", "report"}, unsupervised.stdout
+    assert ran == {"check", "greedy_unsupervised", "claims", "report"}, unsupervised.stdout
     report = (smoke_run.repo / "reports/report.md").read_text()
     assert "## Greedy layer-wise pretraining" in report
