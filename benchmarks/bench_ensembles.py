@@ -1,4 +1,4 @@
-"""Ensembles: the weight grid search, and one method's members trained by the core vs Keras.
+"""Ensembles: the weight grid search, and one method's members trained by the engine vs Keras.
 
     python benchmarks/bench_ensembles.py [--keras-members 2] [--repeats 10]
 
@@ -6,7 +6,7 @@
    skipped) on 1,000 test rows: the vectorised search, beside a per-vector Python loop
    (the reference's way; timed on a slice of the grid and scaled to the whole grid).
 2. The weighted-average method's members (h=25, Adam, 500 epochs, 100 rows, 10 members
-   x `repeats`): the core trains them all as replicas of one program; plain Keras fits one
+   x `repeats`): the engine trains them all as replicas of one program; plain Keras fits one
    `Sequential` after another (timed on `--keras-members` of them, scaled to all).
 The last line is the members' speedup.
 """
@@ -67,8 +67,8 @@ def bench_members(n_replicas: int, keras_members: int) -> tuple[float, float]:
     start = time.perf_counter()
     model = ReplicaMLP.create(2, layers, n_replicas, seed=0)
     model.fit(x, y, epochs=EPOCHS, optimizer=Adam(0.001), batch_size=32, seed=1)
-    core = time.perf_counter() - start
-    print(f"core: {n_replicas} members x {EPOCHS} epochs as replicas: {core:.1f}s")
+    engine = time.perf_counter() - start
+    print(f"engine: {n_replicas} members x {EPOCHS} epochs as replicas: {engine:.1f}s")
 
     start = time.perf_counter()
     for i in range(keras_members):
@@ -92,7 +92,7 @@ def bench_members(n_replicas: int, keras_members: int) -> tuple[float, float]:
         f"plain keras: {per_member:.1f}s per member (measured on {keras_members}), "
         f"~{plain:.0f}s for {n_replicas} members"
     )
-    return core, plain
+    return engine, plain
 
 
 def main() -> None:
@@ -101,8 +101,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     bench_grid(np.random.default_rng(0))
-    core, plain = bench_members(N_MEMBERS * args.repeats, args.keras_members)
-    print(f"speedup: {plain / core:.1f}x")
+    engine, plain = bench_members(N_MEMBERS * args.repeats, args.keras_members)
+    print(f"speedup: {plain / engine:.1f}x")
 
 
 if __name__ == "__main__":

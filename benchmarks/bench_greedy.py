@@ -1,11 +1,11 @@
-"""Supervised greedy layer-wise training: the replica core against plain Keras.
+"""Supervised greedy layer-wise training: the replica engine against plain Keras.
 
 The procedure (docs/studies.md#greedy-supervised): fit the baseline 2-10-3 MLP for 100
 epochs, then 10 times remove the output layer, freeze the rest, add Dense(10, relu,
 he_uniform), put the output layer back and fit 100 epochs, scoring train/test accuracy
 at every depth.
 
-The core runs it for R replicas at once; Keras runs it the ordinary way
+The engine runs it for R replicas at once; Keras runs it the ordinary way
 (Sequential.pop, trainable=False, add, compile, fit) for a few replicas, and its
 time per replica is extrapolated to R.
 
@@ -34,7 +34,7 @@ def problem():
     return x[:500], onehot[:500], x[500:], onehot[500:]
 
 
-def core_procedure(data, n_replicas, additions, epochs):
+def engine_procedure(data, n_replicas, additions, epochs):
     x, y, x_test, y_test = data
     optimizer = SGD(0.01, 0.9)
     hidden = Dense(10, "relu", "he_uniform")
@@ -93,11 +93,11 @@ def main():
     data = problem()
 
     start = time.perf_counter()
-    core_scores = core_procedure(data, args.replicas, args.additions, args.epochs)
-    core_seconds = time.perf_counter() - start
+    engine_scores = engine_procedure(data, args.replicas, args.additions, args.epochs)
+    engine_seconds = time.perf_counter() - start
     print(
-        f"core:  {args.replicas} replicas, {args.additions} additions: {core_seconds:.1f} s "
-        f"(final mean test accuracy {core_scores[-1].mean():.3f})"
+        f"engine:  {args.replicas} replicas, {args.additions} additions: {engine_seconds:.1f} s "
+        f"(final mean test accuracy {engine_scores[-1].mean():.3f})"
     )
 
     start = time.perf_counter()
@@ -112,7 +112,7 @@ def main():
         f"per replica -> {extrapolated:.1f} s for {args.replicas} (extrapolated; final test "
         f"accuracy {np.mean([s[-1] for s in keras_scores]):.3f})"
     )
-    print(f"speedup: {extrapolated / core_seconds:.1f}x")
+    print(f"speedup: {extrapolated / engine_seconds:.1f}x")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Wall time of the book-scale greedy stages, each run as DVC runs it: a fresh process.
 
-The issue's budget is two minutes for all of them together on a 2-core machine. Each
+The issue's budget is two minutes for all of them together on a 2-engine machine. Each
 stage command runs in a scratch copy of the inputs it reads (params.yaml, the data
 files, the baseline's replicas), so the workspace's results are not touched; missing
 inputs are made first with `dvc repro data baseline`. Start-up (Python,

@@ -1,4 +1,4 @@
-"""Using every core: one fit's replicas split over threads, and independent fits side by side.
+"""Using every engine: one fit's replicas split over threads, and independent fits side by side.
 
 Workload: the end-to-end controls of the supervised greedy study at small scale: fresh
 MLPs of 2..`max_depth` hidden Dense(25, relu) layers, R replicas, on 500 blob rows,
@@ -6,7 +6,7 @@ each trained for 20 epochs per hidden layer. Three ways, the same weights each t
 
     one thread       every fit trains all R replicas on one thread, one fit after another
     replica groups   every fit splits its replicas over the cores (fit's default)
-    side by side     the fits run at once, one per core (greedy.py's way for controls)
+    side by side     the fits run at once, one per engine (greedy.py's way for controls)
 
     python benchmarks/bench_parallel.py [--replicas 30] [--max-depth 6]
 

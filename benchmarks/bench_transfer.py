@@ -1,6 +1,6 @@
-"""Transfer study, Problem 1 -> Problem 2 at the book's settings: the core against plain Keras.
+"""Transfer study, Problem 1 -> Problem 2 at the book's settings: the engine against plain Keras.
 
-Core: `transfer.run` for the reference's case, every arm x R repeats x both protocols
+Engine: `transfer.run` for the reference's case, every arm x R repeats x both protocols
 (fresh source models included), arms of one architecture stacked into one program.
 Plain Keras: one `keras.Sequential.fit` per network, as the reference does it; a few
 fits are timed and the per-fit time is multiplied by the number of fits the same
@@ -93,7 +93,7 @@ def main() -> None:
     start = time.perf_counter()  # the saved source model, then the whole comparison
     source = transfer.run_source(cfg, probs)
     transfer.run(cfg, probs, source.models, progress=False)
-    core = time.perf_counter() - start
+    engine = time.perf_counter() - start
 
     # networks the same study needs, one fit each the plain way: the saved source, the
     # fresh sources, standalone once, and every transfer arm under both protocols
@@ -108,14 +108,14 @@ def main() -> None:
     plain = per_fit * n_fits
 
     print(
-        f"core: all {n_arms + 1} arms x {t.repeats} repeats x {len(t.protocols)} protocols "
-        f"(Problem 1 -> 2, {t.epochs} epochs): {core:.1f} s"
+        f"engine: all {n_arms + 1} arms x {t.repeats} repeats x {len(t.protocols)} protocols "
+        f"(Problem 1 -> 2, {t.epochs} epochs): {engine:.1f} s"
     )
     print(
         f"plain keras: {per_fit:.2f} s per fit (mean of {len(times)}) x {n_fits} fits "
         f"= {plain:.1f} s (extrapolated)"
     )
-    print(f"speedup: {plain / core:.1f}x")
+    print(f"speedup: {plain / engine:.1f}x")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def main(cfg, args):
     dataset = data.load(Path("data") / f"{args.name}.npz")
     result = few_labels.run(cfg, dataset)
     write_csv(out / "replicas.csv", result.replicas)
-    write_csv(out / "sizes.csv", result.depths)
+    write_csv(out / "sizes.csv", result.sizes)
     write_json(out / "metrics.json", {"enabled": True, "dataset": args.name, **result.metrics})
 
 

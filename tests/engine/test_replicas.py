@@ -1,11 +1,10 @@
-"""The training core: equivalence with Keras, replica independence, export, determinism."""
+"""The training engine: equivalence with Keras, replica independence, export, determinism."""
 
 import keras
 import numpy as np
 import pytest
 
 from layerwise.engine import SGD, Adam, Dense, Optimizer, ReplicaMLP
-from layerwise.engine import program as core
 from layerwise.engine.parallel import default_threads, replica_groups
 from layerwise.engine.program import (
     MIN_PLACES,
@@ -220,7 +219,7 @@ def test_epochs_per_call_do_not_change_the_results(problem, monkeypatch, keep):
     x, y = problem
     runs = []
     for per_call, on_epoch in ((1, None), (64, None), (64, lambda e: None), (3, None)):
-        monkeypatch.setattr(core, "EPOCHS_PER_CALL", per_call)
+        monkeypatch.setattr("layerwise.engine.program.EPOCHS_PER_CALL", per_call)
         model = ReplicaMLP.create(2, LAYERS, 3, seed=4)
         h = model.fit(
             x,

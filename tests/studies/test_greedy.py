@@ -1,4 +1,5 @@
-"""Greedy layer-wise study: the core's grow/freeze/head-swap operations, the stages, the config."""
+"""Greedy layer-wise study: the engine's grow, freeze and head-swap operations, the stages,
+the config."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _base(n_replicas=3, seed=0):
     return ReplicaMLP.create(2, layers, n_replicas, seed)
 
 
-# -- core additions ------------------------------------------------------------------------
+# -- engine operations ---------------------------------------------------------------------
 
 
 def test_insert_hidden_keeps_every_trained_weight(blobs_xy):

@@ -1,4 +1,4 @@
-"""Transfer study: weight copying, re-initialisation and freezing in the core, the two
+"""Transfer study: weight copying, re-initialisation and freezing in the engine, the two
 stages on the smoke preset, and the bad values the issue lists."""
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def integrated_head(sub, fit_probs, fit_labels, test_probs, n_classes, seed, pro
     blocks = np.arange(R * n_fit).reshape(R, n_fit)
     layers = mlp_layers([sub.head_units], "relu", "glorot_uniform", n_classes)
     head = ReplicaMLP.create(features.shape[1], layers, R, seed)
-    # a batch larger than the rows is one batch of all rows, as in Keras (the core's
+    # a batch larger than the rows is one batch of all rows, as in Keras (the engine's
     # compiled loop wants batch_size <= rows)
     head.fit(
         features,

@@ -26,6 +26,9 @@ from layerwise.pipeline.stats import summarize
 
 @dataclass
 class StudyResult:
+    """What a study that scores every depth returns (supervised, unsupervised, each
+    activation arm)."""
+
     replicas: pd.DataFrame  # one row per (method, depth, replica)
     depths: pd.DataFrame  # per (method, depth): mean and 95% band of each score
     metrics: dict

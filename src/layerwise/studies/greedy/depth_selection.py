@@ -7,6 +7,7 @@ on every row.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,13 @@ from layerwise.pipeline.models import classifier_layers
 from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.pipeline.stats import summarize
-from layerwise.studies.greedy.common import StudyResult, fitter, grown
+from layerwise.studies.greedy.common import fitter, grown
+
+
+@dataclass
+class DepthSelectionResult:
+    replicas: pd.DataFrame  # per setting and replica: the chosen depth, test accuracy there
+    metrics: dict
 
 
 def split_rows(n_rows: int, n_replicas: int, sample: int, n_val: int, rng) -> tuple:
@@ -87,7 +94,7 @@ def greedy_depth_search(
     }
 
 
-def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
+def run(cfg: Config, data: Dataset, progress: bool = True) -> DepthSelectionResult:
     """The tutorial's two settings, with validation rows carved from the training split.
 
     "validation": grow greedily on each replica's training rows minus its validation
@@ -157,7 +164,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
                 group["base_test_accuracy"], metric="base_test_accuracy"
             ),
         }
-    return StudyResult(replicas, pd.DataFrame(), metrics)
+    return DepthSelectionResult(replicas, metrics)
 
 
 def _selection_rows(setting: str, search: dict, trained: dict) -> list[dict]:

@@ -5,6 +5,7 @@ on every training input vs supervised training on n labelled rows only.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,6 @@ from layerwise.pipeline.models import make_optimizer
 from layerwise.pipeline.progress import Progress
 from layerwise.pipeline.seeds import seed_for
 from layerwise.studies.greedy.common import (
-    StudyResult,
     accuracies,
     diverged,
     grown_autoencoders,
@@ -28,6 +28,13 @@ from layerwise.studies.greedy.common import (
     without,
 )
 from layerwise.studies.greedy.labels import PRETRAINED_FROZEN, PRETRAINED_TUNED, SCRATCH
+
+
+@dataclass
+class FewLabelsResult:
+    replicas: pd.DataFrame  # one row per (labelled rows, method, replica)
+    sizes: pd.DataFrame  # per (labelled rows, method): test accuracy, mean and 95% band
+    metrics: dict
 
 
 def labelled_rows(n_rows: int, n_labelled: int, n_replicas: int, seed: int) -> np.ndarray:
@@ -43,7 +50,7 @@ def labelled_rows(n_rows: int, n_labelled: int, n_replicas: int, seed: int) -> n
     return np.stack([rng.choice(n_rows, n_labelled, replace=False) for _ in range(n_replicas)])
 
 
-def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
+def run(cfg: Config, data: Dataset, progress: bool = True) -> FewLabelsResult:
     """Pretraining on every training input vs supervised training on n labels only.
 
     The autoencoder (the model's hidden layers + `pretrain_additions` greedy rounds)
@@ -130,7 +137,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
     }
     results = run_side_by_side(tasks)
     replicas = pd.DataFrame([row for key in tasks for row in results[key]])
-    table = []
+    sizes = []
     metrics: dict = {
         "n_replicas": f.n_replicas,
         "depth": len(autoencoder.layers),
@@ -139,7 +146,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
     by_size = summaries(replicas, ["n_labelled", "method"], ["test_accuracy"])
     for (n, method), _, scores in by_size:
         s = scores["test_accuracy"]
-        table.append(
+        sizes.append(
             {
                 "n_labelled": n,
                 "method": method,
@@ -150,4 +157,4 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
             }
         )
         metrics.setdefault(f"n_{n}", {})[method] = s
-    return StudyResult(replicas, pd.DataFrame(table), metrics)
+    return FewLabelsResult(replicas, pd.DataFrame(sizes), metrics)

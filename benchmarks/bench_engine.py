@@ -1,11 +1,11 @@
-"""Baseline training: N sequential keras `model.fit` runs against N replicas in the core.
+"""Baseline training: N sequential keras `model.fit` runs against N replicas in the engine.
 
-    python benchmarks/bench_core.py            # N = 30, every sequential fit timed
-    python benchmarks/bench_core.py --n 100 --sequential 10   # time 10 fits, per-model rate
+    python benchmarks/bench_engine.py            # N = 30, every sequential fit timed
+    python benchmarks/bench_engine.py --n 100 --sequential 10   # time 10 fits, per-model rate
 
 Both sides train the baseline of docs/studies.md#baseline (2-10-3 MLP, SGD 0.01/0.9, batch 32,
 100 epochs, scored on the test split every epoch) from a cold start in this process, so
-the core's tracing and XLA compilation are included. Last line: `speedup: <ratio>x`.
+the engine's tracing and XLA compilation are included. Last line: `speedup: <ratio>x`.
 """
 
 from __future__ import annotations
@@ -88,18 +88,18 @@ def main() -> None:
     args = parser.parse_args()
     data = problem()
     n_seq = args.sequential or args.n
-    core_per_model, core_acc = replicas(args.n, data)
+    engine_per_model, engine_acc = replicas(args.n, data)
     print(
-        f"core, {args.n} replicas in one program: {core_per_model:.3f} s/model, "
-        f"mean test accuracy {core_acc:.4f}"
+        f"engine, {args.n} replicas in one program: {engine_per_model:.3f} s/model, "
+        f"mean test accuracy {engine_acc:.4f}"
     )
     seq_per_model, seq_acc = sequential(n_seq, data)
     print(
         f"keras, {n_seq} sequential model.fit runs: {seq_per_model:.3f} s/model, "
         f"mean test accuracy {seq_acc:.4f}"
     )
-    print(f"accuracy difference (core - keras): {core_acc - seq_acc:+.4f}")
-    print(f"speedup: {seq_per_model / core_per_model:.0f}x")
+    print(f"accuracy difference (engine - keras): {engine_acc - seq_acc:+.4f}")
+    print(f"speedup: {seq_per_model / engine_per_model:.0f}x")
 
 
 if __name__ == "__main__":
