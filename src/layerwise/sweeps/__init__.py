@@ -1,0 +1,1 @@
+"""Sweeps: a sweep's points as DVC experiments, run on one machine or a cluster, and read back."""
