@@ -108,8 +108,8 @@ def test_a_sweep_on_the_cluster_gives_the_bytes_of_the_local_queue(smoke_run, tm
     assert remote_experiments(tmp_path) == {"cl-1", "cl-2", "cl-3"}
 
     run([*DVC, "exp", "run", "--queue", *SMOKE, *points, "-n", "q"], local)
-    # one queue worker: with two, the first to find the queue empty shuts down its
-    # sibling, whose running experiment then fails (SIGTERM, seen with DVC 3.67)
+    # one queue worker: with two, the first to find the queue empty broadcast a shutdown
+    # here once, and its sibling's running experiment ended with SIGTERM (DVC 3.67)
     run([*DVC, "queue", "start", "-j", "1"], local)
     wait_for_queue(local)
     for k in (1, 2, 3):
