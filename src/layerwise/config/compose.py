@@ -41,6 +41,22 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
         raise cause from None
 
 
+def compose_checked(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
+    """`compose` and every check of the schema: what `dvc exp run -S ...` would write to
+    params.yaml, or one UserError line saying what is wrong (Hydra's own composition
+    errors, such as an unknown key or group option, included)."""
+    try:
+        params = compose(overrides, conf_dir)
+        to_config(params, "composed conf/")  # ranges too, before anything is written
+    except UserError:
+        raise
+    except Exception as err:  # Hydra's composition errors; the cause says what is wrong
+        cause = err.__cause__ or err.__context__
+        detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
+        raise UserError(f"{str(err).splitlines()[0]}{detail}") from err
+    return params
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "layerwise" / "presets"
@@ -110,15 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="params.yaml")
     args = parser.parse_args(argv)
     try:
-        params = compose(args.overrides)
-        to_config(params, "composed conf/")  # ranges too, before anything is written
+        params = compose_checked(args.overrides)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
-    except Exception as err:  # Hydra's composition errors; the cause says what is wrong
-        cause = err.__cause__ or err.__context__
-        detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
-        print(f"error: {str(err).splitlines()[0]}{detail}", file=sys.stderr)
         return 2
     out = Path(args.output)
     if args.check:

@@ -1,1 +1,2 @@
-"""Sweeps: many DVC experiments of this pipeline read side by side (the sweep report)."""
+"""Sweeps: a sweep's points as DVC experiments, run on one machine or a cluster (Dask),
+and read back side by side (the sweep report)."""
