@@ -3,6 +3,7 @@ in one compiled TensorFlow program. It knows nothing of params, stages or studie
 raises ValueError/TypeError for bad arguments.
 
 Modules, from the bottom up (each imports only those above it):
+  backend     TensorFlow, imported first, without its C++ start-up notices on stderr
   layers      layer specs (`Dense`, `Head`), initial weights, trainable flags
   schedules   learning-rate schedules (`cosine_annealing`, `cycle_ends`)
   ops         tensor operations on all replicas at once: forward pass, losses, scores
@@ -14,6 +15,8 @@ Modules, from the bottom up (each imports only those above it):
   model       `ReplicaMLP`, the model users hold: state, freezing, growing, copying
 """
 
+# first: TensorFlow loads here, its start-up notices held back (see backend)
+from layerwise.engine import backend  # noqa: F401
 from layerwise.engine.fit import History
 from layerwise.engine.layers import Dense, Head
 from layerwise.engine.model import ReplicaMLP

@@ -1,0 +1,1 @@
+"""The studies: each one a folder of its runs, figures and report section."""
