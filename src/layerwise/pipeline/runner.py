@@ -22,6 +22,7 @@ from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import remove_stale_temps, write_json
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
+PROGRESS_ENV = "LAYERWISE_PROGRESS_SECONDS"  # seconds between progress lines (default 5)
 VERSIONED = (
     "tensorflow-cpu",
     "tensorflow",
@@ -47,11 +48,28 @@ def versions() -> dict[str, str]:
     return found
 
 
-class Progress:
-    """Plain progress lines, at most one every `every` seconds: k of n, elapsed, remaining."""
+def progress_seconds(default: float = 5.0) -> float:
+    """Seconds between two progress lines: LAYERWISE_PROGRESS_SECONDS, or `default`
+    (0 prints a line for every step)."""
+    raw = os.environ.get(PROGRESS_ENV, "").strip()
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds >= 0 or seconds == float("inf"):
+        raise UserError(f"{PROGRESS_ENV} = {raw!r} is not a number of seconds (allowed: >= 0)")
+    return seconds
 
-    def __init__(self, label: str, total: int, every: float = 5.0):
-        self.label, self.total, self.every = label, total, every
+
+class Progress:
+    """Plain progress lines, at most one every `every` seconds (by default
+    LAYERWISE_PROGRESS_SECONDS, else 5): k of n, elapsed, remaining; the last always."""
+
+    def __init__(self, label: str, total: int, every: float | None = None):
+        self.label, self.total = label, total
+        self.every = progress_seconds() if every is None else every
         self.start = self.last = time.monotonic()
         self.done = 0
         self._lock = threading.Lock()
@@ -110,6 +128,7 @@ def run_stage(
     try:
         params_at_start = _fingerprint(args.params)
         cfg = load(args.params)
+        progress_seconds()  # a bad LAYERWISE_PROGRESS_SECONDS is refused before any work
         remove_stale_temps()  # what a killed stage left (io.TEMP_GLOB); no writer owns them
         name = instance(args) if instance else stage  # e.g. ensemble@snapshot
         what = describe(cfg, args) if describe else stage

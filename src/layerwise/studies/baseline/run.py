@@ -52,7 +52,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
         optimizer=make_optimizer(cfg.optimizer),
         seed=seed_for(cfg.seed, "baseline.fit"),
         validation=(data.x_test, data.onehot(data.y_test)),
-        on_epoch=Progress("epochs", b.epochs) if progress else None,
+        on_epoch=_epochs_done(b.epochs) if progress else None,
     )
     final = {k: v[-1] for k, v in history.curves.items()}
     replicas = pd.DataFrame(
@@ -79,3 +79,9 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
         },
     )
     return BaselineResult(model, history, metrics, curves, replicas)
+
+
+def _epochs_done(epochs: int):
+    """Progress lines counting finished epochs (fit reports the 0-based epoch)."""
+    bar = Progress("epochs", epochs)
+    return lambda epoch: bar(epoch + 1)
