@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,17 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 E2E = Path(__file__).resolve().parent / "e2e"
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption(
+        "--shuffle",
+        type=int,
+        metavar="SEED",
+        help="run the tests in a random order drawn from SEED (every pytest-xdist worker "
+        "draws the same): a check that no test depends on another having run before it",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
     """The order tests are handed out in (`make test` runs them on two pytest-xdist
     workers): the unit tests first, then the end-to-end tests that need no smoke run, then
     those that do, so that the shared smoke run (started in the background when
@@ -32,6 +43,8 @@ def pytest_collection_modifyitems(items):
         return e2e, needs_smoke, item.get_closest_marker("xdist_group") is None
 
     items.sort(key=order)
+    if config.getoption("shuffle") is not None:
+        random.Random(config.getoption("shuffle")).shuffle(items)
 
 
 def pytest_sessionfinish(session):
