@@ -71,9 +71,10 @@ def test_python_json_tool_reads_every_metrics_file_diverged_runs_included(smoke_
 
 
 def summaries(node):
-    """Every summary over repeats in a metrics file: the mappings with a mean and a CI."""
+    """Every full summary over repeats in a metrics file (`stats.summarize`: a mean and a
+    standard deviation; the compact ones `dvc exp show` lists leave out the counts)."""
     if isinstance(node, dict):
-        if "mean" in node and "ci_low" in node:
+        if "mean" in node and "std" in node:
             yield node
             return
         node = list(node.values())
