@@ -3,12 +3,15 @@ Helper functions live in tests/helpers/ (import them from there, not from here).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 from pathlib import Path
 
 import pytest
 
 from .helpers.config import compose_config
+from .helpers.smoke import smoke_root, stop_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -16,10 +19,42 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 E2E = Path(__file__).resolve().parent / "e2e"
 
 
-def pytest_collection_modifyitems(items):
-    """The end-to-end tests last: quick failures first, and the shared smoke run (started
-    in the background when collection ends, see tests/e2e/conftest.py) goes on meanwhile."""
-    items.sort(key=lambda item: Path(item.path).is_relative_to(E2E))
+def pytest_addoption(parser):
+    parser.addoption(
+        "--shuffle",
+        type=int,
+        metavar="SEED",
+        help="run the tests in a random order drawn from SEED (every pytest-xdist worker "
+        "draws the same): a check that no test depends on another having run before it",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The order tests are handed out in (`make test` runs them on two pytest-xdist
+    workers): the unit tests first, then the end-to-end tests that need no smoke run, then
+    those that do, so that the shared smoke run (started in the background when
+    collection ends, see tests/e2e/conftest.py) goes on meanwhile. Within each, the tests
+    that must share one worker (an `xdist_group`: a costly module-scoped fixture) come
+    first, so that no long group is left for last; otherwise the order written."""
+
+    def order(item) -> tuple[bool, bool, bool]:
+        e2e = Path(item.path).is_relative_to(E2E)
+        needs_smoke = "shared_smoke_run" in getattr(item, "fixturenames", ())
+        return e2e, needs_smoke, item.get_closest_marker("xdist_group") is None
+
+    items.sort(key=order)
+    if config.getoption("shuffle") is not None:
+        random.Random(config.getoption("shuffle")).shuffle(items)
+
+
+def pytest_sessionfinish(session):
+    """A session cut short ends the shared smoke run (tests/e2e/conftest.py starts it):
+    here, in the process that ends last (pytest-xdist's controller, which outlives its
+    workers and loads this file, or the only one)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    with contextlib.suppress(Exception):
+        stop_run(smoke_root(session.config))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,22 @@
 """End-to-end fixtures: the smoke pipeline run once per session in a copy of the repo
-(under the audit hook), and a small copy for the stage scripts' bad-input runs.
+(under the audit hook), a private copy of it for every test, and a small copy for the
+stage scripts' bad-input runs.
+
+- `smoke_run` (function scope): a private copy of the finished smoke run (a `SmokeRun`,
+  tests/helpers/smoke.py): `.repo`, `.dvc(...)`, `.python(...)`, `.status()`, and the
+  first run's `.first`, `.report`, `.metrics`, `.audit`, `.deps`. Edit it, rerun in it,
+  break it: no other test sees it. A copy takes a fraction of a second (DVC's cache is
+  hard links).
+- `shared_smoke_run` (session scope): the shared run itself, for fixtures of a wider scope
+  to copy from (`shared_smoke_run.copy(folder)`). Run no command in it and write nothing
+  to it: after every test its files are checked to be as they were. A fixture that makes
+  a shared run of its own (tests/e2e/test_csv_dataset.py) hands it to `keep_unchanged`
+  for the same check.
 
 The smoke run is started in the background as soon as collection ends, when any selected
 test needs it; the unit tests run meanwhile (tests/conftest.py puts tests/e2e last), and
-the `smoke_run` fixture waits for it. It takes two minutes of mostly one core, and the
-unit tests about as long.
+the fixtures wait for it. It takes two minutes of mostly one core, and the unit tests
+about as long.
 """
 
 from __future__ import annotations
@@ -17,51 +29,83 @@ from pathlib import Path
 import pytest
 
 from ..helpers.commands import copy_tree, run
-from ..helpers.smoke import BackgroundSmokeRun, SmokeRun
+from ..helpers.smoke import BackgroundSmokeRun, SmokeRun, fingerprint, smoke_root
 
 _SMOKE = pytest.StashKey[BackgroundSmokeRun]()
+# shared repositories no test may change: path -> its fingerprint when it was finished
+_FROZEN = pytest.StashKey[dict[Path, dict]]()
 
 
-def _start(config, root: Path) -> BackgroundSmokeRun:
-    config.stash[_SMOKE] = BackgroundSmokeRun(root)
+def _start(config) -> BackgroundSmokeRun:
+    if _SMOKE not in config.stash:
+        config.stash[_SMOKE] = BackgroundSmokeRun.start(smoke_root(config))
     return config.stash[_SMOKE]
 
 
 def pytest_collection_finish(session):
     if session.config.option.collectonly or _SMOKE in session.config.stash:
         return
-    if not any("smoke_run" in getattr(item, "fixturenames", ()) for item in session.items):
-        return
-    factory = getattr(session.config, "_tmp_path_factory", None)  # tmp_path_factory's
-    if factory is None:  # the fixture starts the run when first asked
+    if not any("shared_smoke_run" in getattr(i, "fixturenames", ()) for i in session.items):
         return
     # if it cannot start here, the fixture tries again and fails where a test reports it
     with contextlib.suppress(Exception):
-        _start(session.config, factory.mktemp("smoke"))
+        _start(session.config)
 
 
-def pytest_sessionfinish(session):
-    started = session.config.stash.get(_SMOKE, None)
-    if started is not None:
-        started.stop()
-
-
-@pytest.fixture(scope="session")
-def smoke_run(request, tmp_path_factory) -> SmokeRun:
-    """The whole pipeline on the smoke preset, once per test session."""
-    started = request.config.stash.get(_SMOKE, None)
-    if started is None:
-        started = _start(request.config, tmp_path_factory.mktemp("smoke"))
-    return started.result()
+def freeze(config, repo: Path) -> None:
+    """Check after every test from now on that no file of `repo` changed."""
+    config.stash.setdefault(_FROZEN, {})[repo] = fingerprint(repo)
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory) -> Path:
+def keep_unchanged(request):
+    """`keep_unchanged(repo)`: from now on, fail any test after which a file of `repo` (a
+    shared run that tests copy) has changed."""
+    return lambda repo: freeze(request.config, repo)
+
+
+@pytest.fixture(autouse=True)
+def _shared_runs_stay_as_they_were(request):
+    yield
+    for repo, before in request.config.stash.get(_FROZEN, {}).items():
+        after = fingerprint(repo)
+        if after != before:
+            changed = sorted(
+                k for k in before.keys() | after.keys() if before.get(k) != after.get(k)
+            )
+            request.config.stash[_FROZEN][repo] = after  # blame this test only
+            pytest.fail(
+                f"{request.node.nodeid} changed the shared run in {repo} ({len(changed)} files, "
+                f"e.g. {changed[:5]}): work in a private copy (the `smoke_run` fixture, or "
+                "`shared_smoke_run.copy(...)`)",
+                pytrace=False,
+            )
+
+
+@pytest.fixture(scope="session")
+def shared_smoke_run(request) -> SmokeRun:
+    """The whole pipeline on the smoke preset, once per test session: copy it, never run
+    in it or write to it (see the module's docstring)."""
+    result = _start(request.config).result()
+    if result.repo not in request.config.stash.get(_FROZEN, {}):
+        freeze(request.config, result.repo)
+    return result
+
+
+@pytest.fixture
+def smoke_run(shared_smoke_run, tmp_path) -> SmokeRun:
+    """A private copy of the finished smoke run, this test's alone."""
+    return shared_smoke_run.copy(tmp_path / "smoke")
+
+
+@pytest.fixture(scope="session")
+def seeded_template(request, tmp_path_factory) -> Path:
     """The project's files with params.yaml composed on the smoke preset and a valid
     blobs dataset (no git, no DVC run): what a stage script needs to start."""
     dest = copy_tree(tmp_path_factory.mktemp("seeded") / "repo")
     run([sys.executable, "-m", "layerwise.config.compose", "experiment=smoke"], dest)
     run([sys.executable, "stages/data.py", "blobs"], dest)
+    freeze(request.config, dest)
     return dest
 
 

@@ -2,25 +2,26 @@
 as a CSV file into a copy of the finished smoke run, then one `dvc exp run` that points
 the baseline, the greedy studies and the ensemble comparison at it.
 
-The steps run in the order written (each starts from the state the one before left): the
-run, then an edit of the file (what reruns), then bad files (stopped by `check`, every
-result kept).
+The run is made once per module (`csv_shared`); each test works on a private copy of it
+(`csv_run`), so that any test can run alone or in any order: the run, an edit of the file
+(what reruns), bad files (stopped by `check`, every result kept).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ..helpers.audit_log import audit_env, read_audit
-from ..helpers.commands import DVC, ran_stages, run
-from .test_bad_inputs import snapshot
+from ..helpers.commands import DVC, copy_run, ran_stages, run, snapshot
+
+# every test copies the module's one run (`csv_shared`): all on one pytest-xdist worker
+pytestmark = pytest.mark.xdist_group("test_csv_dataset.csv_shared")
 
 TABLE = "datasets/wine.csv"
 COMMAND = (
@@ -52,8 +53,8 @@ ON_THE_TABLE = {
 @dataclass
 class CsvRun:
     repo: Path
-    env: dict[str, str]
-    log: Path
+    env: dict[str, str]  # the audit hook's, for the commands run in `repo`
+    log: Path  # the audit log of COMMAND's run
     first: object  # the CompletedProcess of COMMAND
 
     def dvc(self, *args: str, check: bool = True):
@@ -64,18 +65,28 @@ class CsvRun:
 
 
 @pytest.fixture(scope="module")
-def csv_run(smoke_run, tmp_path_factory) -> CsvRun:
+def csv_shared(shared_smoke_run, keep_unchanged, tmp_path_factory) -> CsvRun:
     """A copy of the finished smoke run (its own audit log), the wine table written into
-    it, and COMMAND run once."""
+    it, and COMMAND run once: copied by `csv_run`, never changed (checked after every
+    test)."""
     from sklearn.datasets import load_wine
 
     root = tmp_path_factory.mktemp("csv")
-    repo = shutil.copytree(smoke_run.repo, root / "repo", symlinks=True)
+    repo = copy_run(shared_smoke_run.repo, root / "repo")
     load_wine(as_frame=True).frame.to_csv(repo / TABLE, index=False)
     log = root / "audit.log"
     env = audit_env(log)
     first = run([*DVC, *COMMAND], repo, env=env)
+    keep_unchanged(repo)
     return CsvRun(repo, env, log, first)
+
+
+@pytest.fixture
+def csv_run(csv_shared, tmp_path) -> CsvRun:
+    """A private copy of the run on the table: this test's own to edit and rerun in (its
+    stages audited to a log of its own; `log` stays the first run's)."""
+    repo = copy_run(csv_shared.repo, tmp_path / "repo")
+    return replace(csv_shared, repo=repo, env=audit_env(tmp_path / "audit.log"))
 
 
 def test_one_command_runs_the_studies_on_the_table(csv_run):

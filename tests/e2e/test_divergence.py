@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..helpers.commands import run
-from .test_stage_errors import edit_params
+from ..helpers.commands import edit_params, run
 
 
 def strict(text: str):

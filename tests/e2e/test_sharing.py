@@ -1,9 +1,9 @@
 """Results shared through a DVC remote (README, "Sharing results"): what one person ran,
 a teammate pulls into a fresh clone and finds up to date, with no stage to run.
 
-Each test copies the session's smoke run (tests/e2e/conftest.py) as the publisher, so
-the steps of test_smoke_pipeline.py keep their repository: a folder stands for the DVC
-remote, a bare repository for the git remote, and a `git clone` of it for the teammate.
+Each test's private copy of the session's smoke run (`smoke_run`, tests/e2e/conftest.py)
+is the publisher: a folder stands for the DVC remote, a bare repository for the git
+remote, and a `git clone` of it for the teammate.
 Nothing here trains: both round trips move what the smoke run already computed.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 from ..helpers.commands import DVC, outputs, ran_stages, run
@@ -29,9 +28,9 @@ def status(repo: Path) -> dict:
 
 
 def publish(smoke_run, tmp_path: Path) -> Path:
-    """A copy of the smoke run's repository (workspace, DVC cache, experiments), with a
-    new bare repository as its git remote `origin`."""
-    repo = shutil.copytree(smoke_run.repo, tmp_path / "publisher", symlinks=True)
+    """The test's copy of the smoke run (workspace, DVC cache, experiments), with a new
+    bare repository as its git remote `origin`."""
+    repo = smoke_run.repo
     origin = tmp_path / "origin.git"
     run(["git", "init", "-q", "--bare", str(origin)], tmp_path)
     run(["git", "remote", "add", "origin", str(origin)], repo)

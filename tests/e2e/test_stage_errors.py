@@ -4,9 +4,8 @@ wrong, exit code 2, and earlier results left as they were."""
 import sys
 
 import pytest
-import yaml
 
-from ..helpers.commands import run, stderr_lines
+from ..helpers.commands import edit_params, run, stderr_lines
 
 BASELINE_OUTPUTS = ["results/baseline/metrics.json", "results/baseline/curves.csv"]
 
@@ -19,12 +18,6 @@ def seeded_repo(stage_repo):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"earlier result {rel}\n")
     return stage_repo
-
-
-def edit_params(repo, edit):
-    params = yaml.safe_load((repo / "params.yaml").read_text())
-    edit(params)
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def corrupt_data(repo):

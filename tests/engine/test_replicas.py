@@ -196,13 +196,16 @@ def test_sample_sizes_up_to_min_places_share_one_compiled_program():
         index = np.tile(np.arange(n), (2, 1))
         model.fit(x, y, epochs=1, optimizer=opt, train_index=index, curves=False)
 
-    fit(10)
     program = Program.build(model.layers, model.trainable, "categorical_crossentropy", opt, 32)
     run_epochs = epochs_function(program)
+    # (another test in this process may have traced the same program already)
+    before = run_epochs.experimental_get_tracing_count()
+    fit(10)
     traces = run_epochs.experimental_get_tracing_count()
+    assert traces - before <= 1
     for n in (40, 300, 1000):
         fit(n)
-    assert run_epochs.experimental_get_tracing_count() == traces == 1
+    assert run_epochs.experimental_get_tracing_count() == traces >= 1
     # the learning rate is fed at run time, not compiled in: another rate, same program
     other_rate = Program.build(
         model.layers, model.trainable, "categorical_crossentropy", SGD(0.5), 32

@@ -1,5 +1,6 @@
 """Running the project's commands from tests: subprocesses with this interpreter's
-environment, a copy of the repository, and reading DVC's output."""
+environment, copies of the repository (fresh, or of a finished run), editing params.yaml,
+and reading DVC's output."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = [sys.executable, "-m", "dvc"]
@@ -49,6 +52,18 @@ def copy_tree(dest: Path) -> Path:
     return dest
 
 
+def stage_folder(dest: Path, *stages: str) -> Path:
+    """The least a stage script needs to start in `dest` (not in the checkout, whose
+    output folders a stage cleans of temporary files): the scripts stages/<name>.py,
+    params.yaml and conf/ (the header compares with the preset)."""
+    for name in stages:
+        (dest / "stages").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / "stages" / f"{name}.py", dest / "stages" / f"{name}.py")
+    shutil.copy2(ROOT / "params.yaml", dest / "params.yaml")
+    shutil.copytree(ROOT / "conf", dest / "conf")
+    return dest
+
+
 def copy_repo(dest: Path) -> Path:
     """A fresh git + DVC repository holding the project's files (no outputs, no lock)."""
     copy_tree(dest)
@@ -57,6 +72,38 @@ def copy_repo(dest: Path) -> Path:
     run([*git, "add", "-A"], dest)
     run([*git, "commit", "-qm", "copy"], dest)
     return dest
+
+
+# files that DVC writes once and never changes in place (a new one is written aside and
+# renamed over, or the file is removed): safe to share between copies. Not git's objects:
+# git "freshens" an object it writes again by setting its mtime, which a hard link shares
+SHARED_BY_LINK = (".dvc/cache/",)
+
+
+def copy_run(src: Path, dest: Path) -> Path:
+    """A private copy of a repository `src` (workspace, git, DVC cache, experiments) at
+    `dest`, in a fraction of a second: the files of DVC's cache are hard links
+    (SHARED_BY_LINK), every other file a copy of its own, so that nothing done in the
+    copy changes `src`."""
+
+    def link_or_copy(from_path: str, to_path: str) -> str:
+        rel = Path(from_path).relative_to(src).as_posix()
+        if rel.startswith(SHARED_BY_LINK):
+            try:
+                os.link(from_path, to_path)
+                return to_path
+            except OSError:  # another file system: a copy does as well
+                pass
+        return shutil.copy2(from_path, to_path)
+
+    return Path(shutil.copytree(src, dest, symlinks=True, copy_function=link_or_copy))
+
+
+def edit_params(repo: Path, edit) -> None:
+    """Change params.yaml of `repo` by hand: `edit(params)` on the parsed mapping."""
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    edit(params)
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def covered(rel: str, deps: list[str]) -> bool:
@@ -74,6 +121,11 @@ def outputs(repo: Path) -> dict[str, bytes]:
         for p in sorted((repo / folder).rglob("*"))
         if p.is_file()
     }
+
+
+def snapshot(repo: Path) -> dict[str, bytes]:
+    """Every output (data/, results/, reports/) and params.yaml of `repo`, by path."""
+    return {**outputs(repo), "params.yaml": (repo / "params.yaml").read_bytes()}
 
 
 def ran_stages(output: str) -> set[str]:

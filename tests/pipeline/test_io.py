@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from layerwise.pipeline import io
+from layerwise.pipeline.errors import UserError
 
 from ..helpers.config import ROOT
 
@@ -69,3 +70,12 @@ def test_metrics_json_is_strict_json_with_null_for_nan(tmp_path):
 
 def _refuse(name):
     raise AssertionError(f"{name} is not JSON")
+
+
+def test_missing_or_corrupt_source_file_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="not found"):
+        io.load_keras(tmp_path / "absent.keras")
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"this is not a zip archive")
+    with pytest.raises(UserError, match="not a readable .keras model"):
+        io.load_keras(broken)

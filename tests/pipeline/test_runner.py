@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+
+import pytest
+
+from layerwise.pipeline.progress import PROGRESS_ENV, Progress
 
 STAGE = textwrap.dedent(
     """
@@ -31,11 +36,15 @@ STAGE = textwrap.dedent(
 )
 
 
-def run_demo(folder, *args):
+def run_demo(folder, *args, env=None):
     (folder / "demo.py").write_text(STAGE)
     (folder / "params.yaml").write_text("book")
     return subprocess.run(
-        [sys.executable, "demo.py", *args], cwd=folder, capture_output=True, text=True
+        [sys.executable, "demo.py", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -52,3 +61,25 @@ def test_params_changed_under_a_running_stage_fail_it_in_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: params.yaml changed while demo ran"), lines[0]
     assert not (tmp_path / "results/timing/demo.json").exists()
+
+
+@pytest.mark.parametrize(("seconds", "printed"), [(None, [3]), ("0", [1, 2, 3])])
+def test_progress_lines_every_layerwise_progress_seconds(monkeypatch, capsys, seconds, printed):
+    monkeypatch.delenv(PROGRESS_ENV, raising=False)
+    if seconds is not None:
+        monkeypatch.setenv(PROGRESS_ENV, seconds)
+    progress = Progress("steps", 3)
+    for _ in range(3):
+        progress.advance()
+    lines = capsys.readouterr().out.splitlines()
+    assert [int(line.split(": ")[1].split("/")[0]) for line in lines] == printed, lines
+
+
+def test_a_bad_progress_interval_is_refused_in_one_line_before_the_stage_runs(tmp_path):
+    result = run_demo(tmp_path, env={PROGRESS_ENV: "soon"})
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "error: LAYERWISE_PROGRESS_SECONDS = 'soon' is not a number of seconds (allowed: >= 0)"
+    ]
+    assert not (tmp_path / "results/out.txt").exists()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
 
-from layerwise.engine import cosine_annealing, cycle_ends
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import _plain, write_csv, write_json
 from layerwise.pipeline.seeds import seed_for
@@ -16,11 +14,22 @@ from layerwise.studies.ensembles import members, stacking
 from layerwise.studies.ensembles import methods as em
 from layerwise.studies.ensembles.results import compact_metrics
 
+from ..helpers.commands import stage_folder
 from ..helpers.config import compose_config
+
+# the tests of `compare_run` (module scope) on one pytest-xdist worker, so that it runs once
+SHARES_COMPARE_RUN = pytest.mark.xdist_group("test_ensemble_methods.compare_run")
+
+
+def strict_json(path):
+    def refuse(name):
+        raise AssertionError(f"{path}: {name} is not JSON")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
 
 
 @pytest.mark.parametrize("method", em.METHODS)
-def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets):
+def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets, tmp_path):
     sub = getattr(smoke_cfg.ensembles, method)
     result = em.run(smoke_cfg, method, datasets, progress=False)
     assert result.arms
@@ -34,9 +43,12 @@ def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets):
     first = members[members["size"] == 1]
     np.testing.assert_allclose(first["single_accuracy"], first["ensemble_accuracy"])
     assert len(result.schedule) == sub.epochs
-    summary = result.summary(smoke_cfg)
-    json.dumps(_plain(summary))  # summary.json is writable
-    compact = compact_metrics(summary)
+    # what the stage writes (stages/ensemble.py): strict JSON (no NaN, no Infinity), every arm
+    write_json(tmp_path / "summary.json", result.summary(smoke_cfg))
+    summary = strict_json(tmp_path / "summary.json")
+    assert set(summary["arms"]) == {arm.key for arm in result.arms}
+    write_json(tmp_path / "metrics.json", compact_metrics(summary))
+    compact = strict_json(tmp_path / "metrics.json")
     assert set(compact["test_accuracy"]) == {arm.key for arm in result.arms}
     assert "size" in result.sweep_table()
 
@@ -72,17 +84,6 @@ def test_validation_from_test_and_random_horizontal_members(datasets):
     assert voted.extra["kept_epochs"] == [3, 4, 5, 6]  # the window; members drawn from it
 
 
-def test_cosine_annealing_schedule():
-    schedule = cosine_annealing(epochs=500, cycles=10, lr_max=0.01)
-    assert schedule(0) == pytest.approx(0.01)
-    assert schedule(25) == pytest.approx(0.005)
-    assert schedule(50) == pytest.approx(0.01)  # warm restart
-    assert schedule(49) == pytest.approx(0.005 * (math.cos(math.pi * 49 / 50) + 1))
-    assert cycle_ends(500, 10) == [49, 99, 149, 199, 249, 299, 349, 399, 449, 499]
-    with pytest.raises(ValueError, match="cycles = 0"):
-        cosine_annealing(epochs=500, cycles=0, lr_max=0.01)
-
-
 @pytest.mark.parametrize(
     ("override", "message"),
     [
@@ -109,6 +110,7 @@ def test_unknown_method_is_refused(smoke_cfg):
         em.run(smoke_cfg, "boosting", {})
 
 
+@SHARES_COMPARE_RUN
 def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
     from layerwise.report import ReportContext
     from layerwise.reporting.markdown import claim_text
@@ -149,14 +151,17 @@ def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run
     assert set(metrics) == {"repeats", "test_accuracy", "test_nll"}
 
 
-def test_stage_refuses_an_unknown_method_in_one_line():
+def test_stage_refuses_an_unknown_method_in_one_line(tmp_path):
     import subprocess
     import sys
 
-    from ..helpers.config import ROOT
-
+    # in a folder of its own: a stage deletes stale temporary files before it checks
+    folder = stage_folder(tmp_path, "ensemble")
     result = subprocess.run(
-        [sys.executable, "stages/ensemble.py", "boosting"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "stages/ensemble.py", "boosting"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "error: unknown ensemble method 'boosting' (allowed: model_averaging" in result.stderr
@@ -256,6 +261,7 @@ def compare_run(smoke_cfg, datasets):
     return result, fits, seen
 
 
+@SHARES_COMPARE_RUN
 def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg):
     sub = smoke_cfg.ensembles.compare
     result, _, _ = compare_run
@@ -276,6 +282,7 @@ def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg):
     assert len(result.repeats_table()) == sub.repeats * len(COMPARE_ROWS)
 
 
+@SHARES_COMPARE_RUN
 def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):
     sub = smoke_cfg.ensembles.compare
     R, M, B = sub.repeats, sub.n_members, sub.budget
@@ -292,6 +299,7 @@ def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):
     assert [(f["epochs"], f["input_dim"]) for f in head] == [(sub.head_epochs, 3 * M)]
 
 
+@SHARES_COMPARE_RUN
 def test_compare_fits_combiners_on_validation_rows_never_on_test(compare_run, datasets):
     result, fits, seen = compare_run
     data = datasets["ensemble_1100"]
@@ -341,17 +349,13 @@ def test_compare_stage_refuses_bad_values_in_one_line(edit, message, tmp_path):
     import subprocess
     import sys
 
-    import yaml
+    from ..helpers.commands import edit_params
 
-    from ..helpers.config import ROOT
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["ensembles"]["compare"].update(edit)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    folder = stage_folder(tmp_path, "ensemble_compare")
+    edit_params(folder, lambda params: params["ensembles"]["compare"].update(edit))
     result = subprocess.run(
-        [sys.executable, "stages/ensemble_compare.py", "--params", str(path)],
-        cwd=ROOT,
+        [sys.executable, "stages/ensemble_compare.py", "--params", "params.yaml"],
+        cwd=folder,
         capture_output=True,
         text=True,
     )

@@ -19,6 +19,7 @@ from typing import Any
 
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import remove_stale_temps, write_json
+from layerwise.pipeline.progress import progress_seconds
 
 DEBUG_ENV = "LAYERWISE_DEBUG"
 VERSIONED = (
@@ -94,6 +95,7 @@ def run_stage(
     try:
         params_at_start = _fingerprint(args.params)
         cfg = load(args.params)
+        progress_seconds()  # a bad LAYERWISE_PROGRESS_SECONDS is refused before any work
         remove_stale_temps()  # what a killed stage left (io.TEMP_GLOB); no writer owns them
         name = instance(args) if instance else stage  # e.g. ensemble@snapshot
         what = describe(cfg, args) if describe else stage
