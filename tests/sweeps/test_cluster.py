@@ -157,7 +157,10 @@ REFUSALS = {
     "engine unreachable": (["--address", "tcp://127.0.0.1:{port}"], r"no Dask scheduler answers"),
     "engine address malformed": (["--address", "tcp://host"], r"missing port number"),
     "workers with an address": (["--address", "tcp://h:1", "-j", "3"], r"--workers sizes the"),
-    "record in an output": (["--record", "reports/sweep.json"], r"inside reports, a DVC output"),
+    "record in an output": (
+        ["--record", "reports/figures/sweep.json"],
+        r"inside reports/figures, a DVC output",
+    ),
     "bad name": (["--name", "a/b"], r"not a valid experiment name"),
 }
 
