@@ -26,7 +26,7 @@ def main(cfg, args):
 def describe(cfg, args):
     hidden = "-".join(map(str, cfg.model.hidden_units))
     return (
-        f"{cfg.baseline.n_replicas} replicas of an MLP ({hidden} hidden, {cfg.model.activation})"
+        f"{cfg.baseline.repeats} replicas of an MLP ({hidden} hidden, {cfg.model.activation})"
         f" on {cfg.data.name}, {cfg.optimizer.name}, {cfg.baseline.epochs} epochs"
     )
 

@@ -27,7 +27,7 @@ def describe(cfg, args):
     if not a.enabled:
         return "switched off (greedy.activations.enabled = false)"
     return (
-        f"{', '.join(a.names)}: {a.n_replicas} replicas, {a.additions} greedy additions"
+        f"{', '.join(a.names)}: {a.repeats} replicas, {a.additions} greedy additions"
         f"{' with end-to-end controls' if a.control else ''} on {cfg.data.name}"
     )
 

@@ -25,7 +25,7 @@ def describe(cfg, args):
     if not d.enabled:
         return "switched off (greedy.depth_selection.enabled = false)"
     return (
-        f"{d.n_replicas} replicas on {cfg.data.name}: patience {d.patience}, up to "
+        f"{d.repeats} replicas on {cfg.data.name}: patience {d.patience}, up to "
         f"{d.max_additions} additions, validation {d.validation_fraction:.0%} of the "
         f"training rows, subsample {d.subsample_fraction:.0%}"
     )

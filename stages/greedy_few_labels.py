@@ -32,7 +32,7 @@ def describe(cfg, args):
     if not f.enabled:
         return "switched off (greedy.few_labels.enabled = false)"
     sizes = ", ".join(str(n) if n else "all" for n in f.n_labelled)
-    return f"{args.name}: {f.n_replicas} replicas, labelled rows {sizes}"
+    return f"{args.name}: {f.repeats} replicas, labelled rows {sizes}"
 
 
 if __name__ == "__main__":

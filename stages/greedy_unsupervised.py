@@ -26,7 +26,7 @@ def main(cfg, args):
 def describe(cfg, args):
     g = cfg.greedy.unsupervised
     return (
-        f"{g.n_replicas} autoencoder replicas on {cfg.data.name}, {g.additions} greedy "
+        f"{g.repeats} autoencoder replicas on {cfg.data.name}, {g.additions} greedy "
         f"additions of {g.epochs} epochs, classifier head {g.classifier_epochs} epochs"
     )
 

@@ -79,8 +79,8 @@ def test_bounds_from_the_file(tmp_path):
     assert "greedy.supervised.batch_size = 32" in text
     assert "baseline.batch_size = 64" in refused(60, "baseline.batch_size=64")
     # the bounds the built-in kinds have, with the file's classes, features and rows
-    text = refused(60, "baseline.n_replicas=1000000", features=3000, error=UserError)
-    assert text.startswith("params.yaml: baseline.n_replicas = 1000000 needs about")
+    text = refused(60, "baseline.repeats=1000000", features=3000, error=UserError)
+    assert text.startswith("params.yaml: baseline.repeats = 1000000 needs about")
     text = refused(
         60, "greedy.few_labels.datasets=[csv]", "greedy.few_labels.n_labelled=[43]", error=UserError
     )

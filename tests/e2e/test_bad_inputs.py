@@ -48,10 +48,16 @@ class Override:
 
 OVERRIDES = {
     # ranges and choices, field by field
-    "zero-replicas": Override(
-        ("baseline.n_replicas=0",), "baseline.n_replicas = 0 is out of range"
-    ),
+    "zero-replicas": Override(("baseline.repeats=0",), "baseline.repeats = 0 is out of range"),
     "negative-epochs": Override(("baseline.epochs=-1",), "baseline.epochs = -1 is out of range"),
+    # a key under its old name, and a typo: the section's own one line, not Hydra's
+    "renamed-key": Override(
+        ("greedy.unsupervised.n_replicas=5",),
+        "'greedy.unsupervised.n_replicas' is now called 'greedy.unsupervised.repeats'",
+    ),
+    "unknown-key": Override(
+        ("greedy.supervised.epoch=5",), "unknown key 'greedy.supervised.epoch' (allowed: "
+    ),
     "zero-batch": Override(("baseline.batch_size=0",), "baseline.batch_size = 0 is out of range"),
     "nan-rate": Override(("optimizer.learning_rate=nan",), "optimizer.learning_rate"),
     "inf-rate": Override(("optimizer.learning_rate=inf",), "optimizer.learning_rate"),
@@ -101,7 +107,7 @@ OVERRIDES = {
     ),
     "unknown-activation": Override(("model.activation=softplus",), "model.activation"),
     "wrong-type": Override(("baseline.epochs=abc",), "baseline.epochs"),
-    "unknown-key": Override(("+baseline.nope=1",), "nope"),
+    "unknown-key-added": Override(("+baseline.nope=1",), "unknown key 'baseline.nope'"),
     "unknown-preset": Override(("experiment=nosuch",), "nosuch"),
     # names that must exist
     "unknown-dataset": Override(("data.name=nosuch",), "data.name = 'nosuch' is not a dataset"),
@@ -149,10 +155,10 @@ OVERRIDES = {
     ),
     # (estimates of terabytes: refused on any machine this runs on)
     "huge-baseline": Override(
-        ("baseline.n_replicas=100000000",), "baseline.n_replicas = 100000000 needs about"
+        ("baseline.repeats=100000000",), "baseline.repeats = 100000000 needs about"
     ),
     "huge-autoencoders": Override(
-        ("greedy.unsupervised.n_replicas=100000000",), "greedy.unsupervised.n_replicas"
+        ("greedy.unsupervised.repeats=100000000",), "greedy.unsupervised.repeats"
     ),
     "huge-transfer": Override(("transfer.repeats=100000000",), "transfer.repeats = 100000000"),
     "huge-compare": Override(
@@ -209,9 +215,9 @@ def _set(params: dict, dotted: str, value) -> None:
     node[last] = value
 
 
-def _delete(params: dict, dotted: str) -> None:
+def _delete(params: dict, dotted: str):
     node, last = _parent(params, dotted)
-    del node[last]
+    return node.pop(last)
 
 
 @dataclass(frozen=True)
@@ -230,10 +236,14 @@ def _params_text(text: str) -> Callable[[Path], None]:
 
 EDITS = {
     "missing-key": Edit(
-        _params_edit(lambda p: _delete(p, "baseline.n_replicas")),
-        "key 'baseline.n_replicas' is missing",
+        _params_edit(lambda p: _delete(p, "baseline.repeats")),
+        "key 'baseline.repeats' is missing",
     ),
     "missing-section": Edit(_params_edit(lambda p: _delete(p, "greedy")), "key 'greedy"),
+    "renamed-key-edit": Edit(
+        _params_edit(lambda p: _set(p, "baseline.n_replicas", _delete(p, "baseline.repeats"))),
+        "params.yaml: 'baseline.n_replicas' is now called 'baseline.repeats': rename it",
+    ),
     "unknown-key-edit": Edit(
         _params_edit(lambda p: _set(p, "baseline.nope", 1)), "unknown key 'baseline.nope'"
     ),
@@ -246,7 +256,7 @@ EDITS = {
         "optimizer.learning_rate",
     ),
     "list-for-number": Edit(
-        _params_edit(lambda p: _set(p, "baseline.n_replicas", [1, 2])), "baseline.n_replicas"
+        _params_edit(lambda p: _set(p, "baseline.repeats", [1, 2])), "baseline.repeats"
     ),
     "not-yaml": Edit(_params_text("baseline: [unclosed\n"), "params.yaml: not valid YAML"),
     "not-a-mapping": Edit(_params_text("- a list\n"), "params.yaml: expected a mapping"),

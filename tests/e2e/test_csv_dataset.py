@@ -64,7 +64,7 @@ class CsvRun:
         return json.loads(self.dvc("status", "--json").stdout or "{}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def csv_shared(shared_smoke_run, keep_unchanged, tmp_path_factory) -> CsvRun:
     """A copy of the finished smoke run (its own audit log), the wine table written into
     it, and COMMAND run once: copied by `csv_run`, never changed (checked after every

@@ -192,8 +192,8 @@ def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
     ("override", "message"),
     [
         (
-            "baseline.n_replicas=0",
-            "baseline.n_replicas = 0 is out of range (allowed: a number >= 1)",
+            "baseline.repeats=0",
+            "baseline.repeats = 0 is out of range (allowed: a number >= 1)",
         ),
         ("data.name=nosuch", "data.name = 'nosuch' is not a dataset"),
         ("ensembles.compare.budget=7", "ensembles.compare.budget = 7 is not possible"),
@@ -229,12 +229,14 @@ def test_a_hand_edit_refused_under_dvc_repro_stops_at_the_check_stage(smoke_run)
     params = smoke_run.repo / "params.yaml"
     original, before = params.read_bytes(), outputs(smoke_run.repo)
     try:
-        params.write_text(original.decode().replace("n_replicas: 3", "n_replicas: 0", 1))
+        params.write_text(
+            original.decode().replace("baseline:\n  repeats: 3", "baseline:\n  repeats: 0")
+        )
         bad = smoke_run.dvc("repro", check=False)
         assert bad.returncode != 0
         assert ran_stages(bad.stdout) == {"check"}, bad.stdout
         errors = [line for line in bad.stderr.splitlines() if line.startswith("error: ")]
-        assert len(errors) == 1 and "n_replicas = 0 is out of range" in errors[0], bad.stderr
+        assert len(errors) == 1 and "baseline.repeats = 0 is out of range" in errors[0], bad.stderr
         assert outputs(smoke_run.repo) == before
     finally:
         params.write_bytes(original)

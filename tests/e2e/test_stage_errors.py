@@ -36,8 +36,8 @@ def corrupt_data(repo):
             "baseline.epochs = 'ten' has the wrong type (allowed: an integer)",
         ),
         (
-            lambda r: edit_params(r, lambda p: p["baseline"].update(n_replicas=0)),
-            "baseline.n_replicas = 0 is out of range (allowed: a number >= 1)",
+            lambda r: edit_params(r, lambda p: p["baseline"].update(repeats=0)),
+            "baseline.repeats = 0 is out of range (allowed: a number >= 1)",
         ),
         (
             lambda r: edit_params(r, lambda p: p["data"].update(name="imagenet")),

@@ -15,7 +15,7 @@ def test_baseline_follows_the_data(datasets, dataset):
     result = baseline.run(cfg, data, progress=False)
     assert result.model.input_dim == data.n_features
     assert result.model.layers[-1].units == data.n_classes
-    assert len(result.replicas) == cfg.baseline.n_replicas
+    assert len(result.replicas) == cfg.baseline.repeats
     assert len(result.curves) == cfg.baseline.epochs
     for key in ("train_accuracy", "test_accuracy"):
         summary = result.metrics[key]

@@ -17,7 +17,7 @@ from layerwise.studies.ensembles.results import compact_metrics
 from ..helpers.commands import stage_folder
 from ..helpers.config import compose_config
 
-# the tests of `compare_run` (module scope) on one pytest-xdist worker, so that it runs once
+# the tests of `compare_run` (session scope) on one pytest-xdist worker, so that it runs once
 SHARES_COMPARE_RUN = pytest.mark.xdist_group("test_ensemble_methods.compare_run")
 
 
@@ -219,7 +219,7 @@ COMPARE_ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compare_run(smoke_cfg, datasets):
     """The compare study on the smoke preset, with every training run and every combiner
     fit recorded: (result, fits, labels each combiner was fitted on)."""

@@ -11,11 +11,11 @@ from ..helpers.claims import write_claims
 # -- stages on the smoke preset ------------------------------------------------------------
 
 
-# the tests of `smoke_results` (module scope) on one pytest-xdist worker, so that it runs once
+# the tests of `smoke_results` (session scope) on one pytest-xdist worker, so that it runs once
 SHARES_SMOKE_RESULTS = pytest.mark.xdist_group("test_greedy.smoke_results")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     """Both greedy studies run on the smoke preset, written where the report reads them."""
     from layerwise.pipeline.io import write_csv
@@ -37,7 +37,7 @@ def smoke_results(smoke_cfg, datasets, tmp_path_factory):
 @SHARES_SMOKE_RESULTS
 def test_supervised_smoke(smoke_cfg, smoke_results):
     sup, base = smoke_results["supervised"], smoke_results["base"]
-    g, R = smoke_cfg.greedy.supervised, smoke_cfg.baseline.n_replicas
+    g, R = smoke_cfg.greedy.supervised, smoke_cfg.baseline.repeats
     counts = sup.replicas.groupby("method")["depth"].agg(["min", "max", "count"])
     assert counts.loc["greedy"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
     assert counts.loc["end-to-end"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
@@ -71,7 +71,7 @@ def test_unsupervised_smoke(smoke_cfg, smoke_results):
     unsup = smoke_results["unsupervised"]
     g = smoke_cfg.greedy.unsupervised
     assert sorted(unsup.replicas["depth"].unique()) == list(range(2, 3 + g.additions))
-    assert len(unsup.replicas) == g.n_replicas * (g.additions + 1)
+    assert len(unsup.replicas) == g.repeats * (g.additions + 1)
     # a diverged autoencoder is counted and its scores left out (NaN), never averaged in
     ok = unsup.replicas["diverged"] == 0
     assert (unsup.replicas.loc[ok, ["train_mse", "test_mse"]] >= 0).all().all()
@@ -111,7 +111,7 @@ def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
 def test_book_defaults(book_cfg):
     g = book_cfg.greedy
     assert (g.supervised.additions, g.supervised.epochs) == (10, 100)
-    assert (g.unsupervised.additions, g.unsupervised.n_replicas, g.unsupervised.epochs) == (
+    assert (g.unsupervised.additions, g.unsupervised.repeats, g.unsupervised.epochs) == (
         5,
         30,
         100,
@@ -144,7 +144,7 @@ def test_activations_smoke(smoke_cfg, datasets):
     replicas = result.study.replicas
     assert list(dict.fromkeys(replicas["activation"])) == a.names
     assert set(replicas["method"]) == {"greedy", "end-to-end"}
-    assert len(replicas) == len(a.names) * 2 * (a.additions + 1) * a.n_replicas
+    assert len(replicas) == len(a.names) * 2 * (a.additions + 1) * a.repeats
     assert "sigmoid" in a.names
     grads = result.gradients
     assert grads["layer"].max() == a.gradient_depth + 1 and (grads["gradient_norm"] > 0).all()
@@ -161,7 +161,7 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
 
     from ..helpers.config import compose_config
 
-    a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], n_replicas=3)
+    a = replace(smoke_cfg.greedy.activations, names=["relu", "tanh"], repeats=3)
     cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, activations=a))
     replicas = activations.run(cfg, datasets[cfg.data.name], progress=False).study.replicas
     assert list(dict.fromkeys(replicas["activation"])) == ["relu", "tanh"]
@@ -180,9 +180,9 @@ def test_depth_selection_smoke(smoke_cfg, datasets):
     result = depth_selection.run(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
     replicas = result.replicas
     assert set(replicas["setting"]) == {"validation", "subsample"}
-    assert len(replicas) == 2 * d.n_replicas
+    assert len(replicas) == 2 * d.repeats
     assert replicas["chosen_depth"].between(2, 2 + d.max_additions).all()
-    assert result.metrics["validation"]["test_accuracy"]["n"] == d.n_replicas
+    assert result.metrics["validation"]["test_accuracy"]["n"] == d.repeats
 
 
 def test_depth_search_stops_after_patience(smoke_cfg, datasets):
@@ -219,7 +219,7 @@ def test_few_labels_smoke(smoke_cfg, datasets):
         labels.PRETRAINED_TUNED,
         labels.SCRATCH,
     }
-    assert len(replicas) == len(f.n_labelled) * 3 * f.n_replicas
+    assert len(replicas) == len(f.n_labelled) * 3 * f.repeats
     # the pretrained network and the scratch network have the same shape
     assert replicas.groupby("method")["depth"].nunique().eq(1).all()
     assert replicas["depth"].iloc[0] == len(smoke_cfg.model.hidden_units) + f.pretrain_additions + 1
@@ -298,7 +298,7 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
         "datasets.cifar10.n_samples=60",
         "datasets.cifar10.n_train=40",
         "model.hidden_units=[16]",
-        "baseline.n_replicas=2",
+        "baseline.repeats=2",
         "baseline.epochs=1",
         "baseline.batch_size=8",
         "greedy.supervised.additions=1",

@@ -9,7 +9,7 @@ import pytest
 from layerwise.engine import Dense, ReplicaMLP
 from layerwise.pipeline.errors import UserError
 
-# the tests of `study` (module scope) on one pytest-xdist worker, so that it runs once
+# the tests of `study` (session scope) on one pytest-xdist worker, so that it runs once
 SHARES_STUDY = pytest.mark.xdist_group("test_transfer.study")
 
 # -- the study on the smoke preset ---------------------------------------------------------
@@ -23,7 +23,7 @@ def _problems(cfg, datasets):
     return {n: transfer.make_problem(n, datasets[s.dataset], s.classes) for n, s in specs.items()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def forward_only(smoke_cfg):
     """The smoke preset with one case and three epochs, to keep the test short."""
     import copy
@@ -34,7 +34,7 @@ def forward_only(smoke_cfg):
     return cfg
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def study(forward_only, datasets):
     from layerwise.studies.transfer import runs as transfer
 

@@ -44,6 +44,7 @@ from layerwise.pipeline.schema import (
     ModelConfig,
     OptimizerConfig,
     check_ranges,
+    find_renamed,
     missing_keys,
     number_field,
     omegaconf_message,
@@ -107,11 +108,22 @@ def register_schema() -> None:
     from hydra.core.config_store import ConfigStore
 
     node = OmegaConf.structured(Config)
-    # open to new keys: a key of another kind (`-S datasets.blobs.path=x`) reaches the
-    # check's one line that names the kind it belongs to, not Hydra's "not in struct"
-    OmegaConf.set_struct(node.datasets, False)
+    # every section open to new keys, so that Hydra lets an unknown key through to the
+    # `checked` resolver, whose one line names what is allowed: a key of another dataset
+    # kind (`-S datasets.blobs.path=x`), a renamed key (`-S baseline.n_replicas=5` names
+    # `baseline.repeats`), a typo (with the section's keys). Types are still Hydra's.
+    _open_sections(node)
     ConfigStore.instance().store(name="schema", node=node)
     OmegaConf.register_new_resolver("layerwise_check", _check_composition, replace=True)
+
+
+def _open_sections(node) -> None:
+    """Open every mapping below `node` (each nested dataclass carries its own flag)."""
+    for key in node:
+        child = node._get_node(key)
+        if OmegaConf.is_dict(child):
+            OmegaConf.set_struct(child, False)
+            _open_sections(child)
 
 
 def _check_composition(*, _root_) -> bool:
@@ -137,6 +149,9 @@ def to_config(raw: dict, source: str = "params.yaml", data_root: str | Path | No
     Every key of the schema must be present: params.yaml is a composition of conf/, so a
     missing key is a damaged file, not a request for the schema's (full-size) default.
     """
+    renamed = find_renamed(raw)
+    if renamed is not None:
+        raise UserError(f"{source}: {renamed}")
     missing = missing_keys(Config, raw)
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""

@@ -12,12 +12,12 @@ from layerwise.pipeline.schema import (
 
 @dataclass
 class BaselineConfig:
-    n_replicas: int = number_field(30, low=1)
+    repeats: int = number_field(30, low=1)
     epochs: int = number_field(100, low=1)
     batch_size: int = number_field(32, low=1)
 
 
 def check_baseline(cfg, shapes) -> None:
     """The replicas trained side by side fit in memory."""
-    n = cfg.baseline.n_replicas
-    check_replicas("baseline.n_replicas", n, n, shapes.get(cfg.data.name), cfg.model.hidden_units)
+    n = cfg.baseline.repeats
+    check_replicas("baseline.repeats", n, n, shapes.get(cfg.data.name), cfg.model.hidden_units)

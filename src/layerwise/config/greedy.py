@@ -31,7 +31,7 @@ class GreedyUnsupervisedConfig:
     """Greedy autoencoder pretraining, scored by a classifier head per depth
     (docs/studies.md#greedy-unsupervised)."""
 
-    n_replicas: int = number_field(30, low=1)
+    repeats: int = number_field(30, low=1)
     additions: int = number_field(5, low=0)
     epochs: int = number_field(100, low=1)  # autoencoder epochs per depth
     classifier_epochs: int = number_field(100, low=1)  # classifier head on the frozen encoder
@@ -46,7 +46,7 @@ class GreedyActivationsConfig:
     names: list[str] = list_field(
         ["relu", "sigmoid", "tanh"], choices=("relu", "sigmoid", "tanh"), unique=True
     )
-    n_replicas: int = number_field(10, low=1)
+    repeats: int = number_field(10, low=1)
     additions: int = number_field(5, low=0)
     epochs: int = number_field(100, low=1)  # for the base network and for each round
     batch_size: int = number_field(32, low=1)
@@ -59,7 +59,7 @@ class GreedyDepthConfig:
     """Depth selection (the TensorFlow tutorial's settings) on validation data only."""
 
     enabled: bool = True
-    n_replicas: int = number_field(30, low=1)
+    repeats: int = number_field(30, low=1)
     patience: int = number_field(3, low=1)  # stop after this many rounds without improvement
     max_additions: int = number_field(10, low=0)
     epochs: int = number_field(100, low=1)  # for the base network and for each round
@@ -75,7 +75,7 @@ class GreedyFewLabelsConfig:
     enabled: bool = True
     datasets: list[str] = list_field(["blobs", "digits"])  # keys of `datasets`, one stage each
     n_labelled: list[int] = list_field([10, 30, 100, 300, 0], low=0)  # 0 = every training row
-    n_replicas: int = number_field(10, low=1)
+    repeats: int = number_field(10, low=1)
     pretrain_additions: int = number_field(1, low=0)  # greedy autoencoder rounds before the heads
     epochs: int = number_field(100, low=1)  # autoencoder rounds and every classifier fit
     batch_size: int = number_field(32, low=1)
@@ -119,18 +119,18 @@ def check_greedy_memory(cfg, shapes) -> None:
     width = hidden[-1]
     sup = g.supervised
     check_replicas(  # the baseline's replicas, grown, beside their end-to-end controls
-        "baseline.n_replicas",
-        cfg.baseline.n_replicas,
-        cfg.baseline.n_replicas * (2 if sup.control else 1),
+        "baseline.repeats",
+        cfg.baseline.repeats,
+        cfg.baseline.repeats * (2 if sup.control else 1),
         ds,
         hidden + [width] * sup.additions,
     )
     un = g.unsupervised
     features = ds.features
     check_replicas(
-        "greedy.unsupervised.n_replicas",
-        un.n_replicas,
-        un.n_replicas,
+        "greedy.unsupervised.repeats",
+        un.repeats,
+        un.repeats,
         ds,
         [width] * (1 + un.additions),
         output=features,
@@ -138,18 +138,18 @@ def check_greedy_memory(cfg, shapes) -> None:
     act = g.activations
     if act.enabled:
         check_replicas(
-            "greedy.activations.n_replicas",
-            act.n_replicas,
-            act.n_replicas * len(act.names) * 2,
+            "greedy.activations.repeats",
+            act.repeats,
+            act.repeats * len(act.names) * 2,
             ds,
             [width] * (1 + max(act.additions, act.gradient_depth)),
         )
     dep = g.depth_selection
     if dep.enabled:
         check_replicas(
-            "greedy.depth_selection.n_replicas",
-            dep.n_replicas,
-            dep.n_replicas,
+            "greedy.depth_selection.repeats",
+            dep.repeats,
+            dep.repeats,
             ds,
             [width] * (1 + dep.max_additions),
         )
@@ -159,9 +159,9 @@ def check_greedy_memory(cfg, shapes) -> None:
             if name not in shapes:
                 continue
             check_replicas(
-                "greedy.few_labels.n_replicas",
-                few.n_replicas,
-                few.n_replicas * 3,  # frozen, tuned and from-scratch arms
+                "greedy.few_labels.repeats",
+                few.repeats,
+                few.repeats * 3,  # frozen, tuned and from-scratch arms
                 shapes[name],
                 [width] * (1 + few.pretrain_additions),
                 output=shapes[name].features,

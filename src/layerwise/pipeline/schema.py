@@ -289,6 +289,34 @@ def missing_keys(schema: type, raw: Any, prefix: str = "") -> list[str]:
 TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or false"}
 
 
+# keys the schema has renamed: old name -> the name it has now, in whichever section. A
+# preset, override or params.yaml with the old name is refused in one line naming the new.
+RENAMED = {"n_replicas": "repeats"}  # one name for the repeats of every study
+
+
+def renamed_key(key: str) -> str | None:
+    """The one-line refusal of `key` (dotted) when its last part is a renamed key."""
+    parent, _, leaf = key.rpartition(".")
+    new = RENAMED.get(leaf.lstrip("+~"))
+    if new is None:
+        return None
+    where = f"{parent}.{new}" if parent else new
+    return f"'{key.lstrip('+~')}' is now called '{where.lstrip('+~')}': rename it"
+
+
+def find_renamed(raw: dict, prefix: str = "") -> str | None:
+    """The refusal of the first renamed key anywhere in `raw` (a params.yaml), or None."""
+    for key, value in raw.items():
+        renamed = renamed_key(f"{prefix}{key}")
+        if renamed is not None:
+            return renamed
+        if isinstance(value, dict):
+            found = find_renamed(value, f"{prefix}{key}.")
+            if found is not None:
+                return found
+    return None
+
+
 def omegaconf_message(err: OmegaConfBaseException, source: str, schema: type) -> str:
     return f"{source}: {omegaconf_detail(err, schema)}"
 
@@ -298,6 +326,9 @@ def omegaconf_detail(err: OmegaConfBaseException, schema: type, prefix: str = ""
     inner = getattr(err, "full_key", None) or "?"
     key = prefix + inner
     if isinstance(err, ConfigKeyError):
+        renamed = renamed_key(key)
+        if renamed is not None:
+            return renamed
         parent = inner.rsplit(".", 1)[0] if "." in inner else ""
         node = OmegaConf.structured(schema)
         allowed = []

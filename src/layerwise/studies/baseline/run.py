@@ -41,7 +41,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     model = ReplicaMLP.create(
         data.n_features,
         classifier_layers(cfg.model, data.n_classes),
-        b.n_replicas,
+        b.repeats,
         seed_for(cfg.seed, "baseline.init"),
     )
     history = model.fit(
@@ -57,7 +57,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     final = {k: v[-1] for k, v in history.curves.items()}
     replicas = pd.DataFrame(
         {
-            "replica": np.arange(b.n_replicas),
+            "replica": np.arange(b.repeats),
             "train_accuracy": final["score"],
             "test_accuracy": final["val_score"],
             "train_loss": final["loss"],
@@ -66,7 +66,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> BaselineResult:
     )
     metrics = {
         "dataset": cfg.data.name,
-        "n_replicas": b.n_replicas,
+        "n_replicas": b.repeats,
         **{col: summarize(replicas[col], metric=col) for col in replicas.columns[1:]},
     }
     curves = curve_table(

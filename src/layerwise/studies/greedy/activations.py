@@ -48,7 +48,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> ActivationsResult:
     a = cfg.greedy.activations
     width, init = cfg.model.hidden_units[-1], cfg.model.initializer
     output = Dense(data.n_classes, "softmax", "glorot_uniform")
-    names, R = list(a.names), a.n_replicas
+    names, R = list(a.names), a.repeats
     steps = (a.additions + 1) * (2 if a.control else 1)
     step = Progress("greedy activation rounds", steps, show=progress).advance
 
@@ -124,7 +124,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> ActivationsResult:
         ],
         ignore_index=True,
     )
-    metrics = {"dataset": cfg.data.name, "n_replicas": a.n_replicas}
+    metrics = {"dataset": cfg.data.name, "n_replicas": a.repeats}
     for name, group in replicas.groupby("activation", sort=False):
         metrics[name] = depth_metrics(group.drop(columns="activation"))
     for name, group in gradients.groupby("activation", sort=False):
@@ -148,7 +148,7 @@ def gradient_norms(cfg: Config, data: Dataset, names: list[str]) -> pd.DataFrame
         deep = ReplicaMLP.create(
             data.n_features,
             [hidden] * a.gradient_depth + [output],
-            a.n_replicas,
+            a.repeats,
             seed=seed_for(cfg.seed, "greedy.activations.gradients", name),
         )
         norms = deep.gradient_norms(data.x_train, data.onehot(data.y_train))

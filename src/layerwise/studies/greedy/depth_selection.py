@@ -116,7 +116,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> DepthSelectionResu
                 f"{d.validation_fraction} leave no validation or no training rows "
                 "(allowed: a fraction leaving at least one of each)"
             )
-        return split_rows(n_rows, d.n_replicas, sample, n_val, rng)
+        return split_rows(n_rows, d.repeats, sample, n_val, rng)
 
     full_split = split(n_rows)
     small_split = split(max(2, int(round(n_rows * d.subsample_fraction))))
@@ -142,7 +142,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> DepthSelectionResu
                 d.patience,
             )
         )
-        every = np.broadcast_to(np.arange(n_rows), (d.n_replicas, n_rows))
+        every = np.broadcast_to(np.arange(n_rows), (d.repeats, n_rows))
         rounds = int(small["chosen_depth"].max()) - len(cfg.model.hidden_units) - 1
         full = greedy_depth_search(
             cfg, data, every, None, rounds, "greedy.depth_selection.subsample.train"
@@ -153,7 +153,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> DepthSelectionResu
     validation_rows, subsample_rows = side_by_side([validation_setting, subsample_setting])
     rows = validation_rows + subsample_rows
     replicas = pd.DataFrame(rows)
-    metrics = {"dataset": cfg.data.name, "n_replicas": d.n_replicas}
+    metrics = {"dataset": cfg.data.name, "n_replicas": d.repeats}
     for setting, group in replicas.groupby("setting", sort=False):
         counts = group["chosen_depth"].value_counts().sort_index()
         metrics[setting] = {

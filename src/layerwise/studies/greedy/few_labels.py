@@ -70,7 +70,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> FewLabelsResult:
     *_, autoencoder = grown_autoencoders(
         cfg,
         data,
-        f.n_replicas,
+        f.repeats,
         f.pretrain_additions,
         f.epochs,
         f.batch_size,
@@ -84,15 +84,13 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> FewLabelsResult:
 
     def arm_rows(method: str, n: int) -> list[dict]:
         """One arm at one size: build, fit on the replicas' n labelled rows, score."""
-        index = labelled_rows(
-            len(x), n, f.n_replicas, seed_for(cfg.seed, "greedy.few_labels.rows", n)
-        )
+        index = labelled_rows(len(x), n, f.repeats, seed_for(cfg.seed, "greedy.few_labels.rows", n))
         if method == SCRATCH:
             layers = list(autoencoder.layers[:-1]) + [head]
             model = ReplicaMLP.create(
                 data.n_features,
                 layers,
-                f.n_replicas,
+                f.repeats,
                 seed=seed_for(cfg.seed, "greedy.few_labels.scratch.init", n),
             )
         else:
@@ -139,7 +137,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> FewLabelsResult:
     replicas = pd.DataFrame([row for key in tasks for row in results[key]])
     sizes = []
     metrics: dict = {
-        "n_replicas": f.n_replicas,
+        "n_replicas": f.repeats,
         "depth": len(autoencoder.layers),
         "autoencoders_diverged": int(left_out.sum()),
     }

@@ -55,7 +55,7 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
     autoencoders = grown_autoencoders(
         cfg,
         data,
-        g.n_replicas,
+        g.repeats,
         g.additions,
         g.epochs,
         g.batch_size,
@@ -74,5 +74,5 @@ def run(cfg: Config, data: Dataset, progress: bool = True) -> StudyResult:
         rows += score_rows("autoencoder", len(autoencoder.layers), scores)
         step()
     replicas = pd.DataFrame(rows)
-    metrics = {"dataset": cfg.data.name, "n_replicas": g.n_replicas, **depth_metrics(replicas)}
+    metrics = {"dataset": cfg.data.name, "n_replicas": g.repeats, **depth_metrics(replicas)}
     return StudyResult(replicas, depth_table(replicas), metrics)

@@ -37,7 +37,7 @@ def activations_part(ctx: rp.ReportContext) -> list[str]:
         panels.append({"title": f"{name}: test accuracy", "ylabel": "accuracy", "series": series})
     plots.depth_panels(
         panels,
-        f"Greedy vs end-to-end by hidden activation ({a.n_replicas} replicas, mean and 95% CI)",
+        f"Greedy vs end-to-end by hidden activation ({a.repeats} replicas, mean and 95% CI)",
         path,
     )
     grad_path, grad_link = ctx.figure("greedy_gradient_norms.png")
@@ -101,9 +101,7 @@ def depth_selection_part(ctx: rp.ReportContext) -> list[str]:
     replicas = read_csv(out / "replicas.csv")
     d = ctx.cfg.greedy.depth_selection
     path, link = ctx.figure("greedy_chosen_depth.png")
-    plots.chosen_depths(
-        replicas, f"Depth chosen on validation rows ({d.n_replicas} replicas)", path
-    )
+    plots.chosen_depths(replicas, f"Depth chosen on validation rows ({d.repeats} replicas)", path)
     labels = {
         "validation": "early stop on a validation split",
         "subsample": f"search on {d.subsample_fraction:.0%} of the rows, train on all",
@@ -197,7 +195,7 @@ def few_labels_part(ctx: rp.ReportContext) -> list[str]:
     plots.few_labels(
         tables,
         f"Few labels: autoencoder pretraining on all inputs vs "
-        f"supervised only ({f.n_replicas} replicas, mean and 95% CI)",
+        f"supervised only ({f.repeats} replicas, mean and 95% CI)",
         path,
     )
     return [
