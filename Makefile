@@ -31,16 +31,16 @@ study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
 sweep-report: $(STAMP) ## the claims of the experiments based on HEAD side by side: reports/sweep.md (ARGS="--exp a b")
 	$(BIN)/python -m layerwise.sweeps.report $(ARGS)
 
-# two pytest-xdist workers (one per core here); tests that share a costly module fixture
-# are grouped on one (xdist_group), and the end-to-end tests share one smoke run
-XDIST := -n auto --dist loadgroup --no-loadscope-reorder
+# two pytest-xdist workers (one per core here), each test file whole on one (a module's
+# costly fixture is built once); the end-to-end tests share one smoke run
+XDIST := -n auto --dist loadfile
 
 test: $(STAMP) ## run the test suite (unit + end to end, not the slow ones): what CI runs
 	$(BIN)/python -m pytest -q $(XDIST)
 
-check: $(STAMP) ## the quick inner loop: ruff check + format check + unit tests (no e2e, no slow)
+check: $(STAMP) ## the quick inner loop: ruff check + format check + unit tests that train nothing
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q $(XDIST) --ignore=tests/e2e
+	$(BIN)/python -m pytest -q $(XDIST) --ignore=tests/e2e -m "not slow and not train"
 
 test-all: $(STAMP) ## run every test, the slow ones too
 	$(BIN)/python -m pytest -q $(XDIST) -m ""

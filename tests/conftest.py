@@ -31,16 +31,16 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     """The order tests are handed out in (`make test` runs them on two pytest-xdist
-    workers): the unit tests first, then the end-to-end tests that need no smoke run, then
+    workers, a whole test file to one worker, so that a module-scoped fixture is built
+    once): the unit tests first, then the end-to-end tests that need no smoke run, then
     those that do, so that the shared smoke run (started in the background when
-    collection ends, see tests/e2e/conftest.py) goes on meanwhile. Within each, the tests
-    that must share one worker (an `xdist_group`: a costly module-scoped fixture) come
-    first, so that no long group is left for last; otherwise the order written."""
+    collection ends, see tests/e2e/conftest.py) goes on meanwhile; otherwise the order
+    written."""
 
-    def order(item) -> tuple[bool, bool, bool]:
+    def order(item) -> tuple[bool, bool]:
         e2e = Path(item.path).is_relative_to(E2E)
         needs_smoke = "shared_smoke_run" in getattr(item, "fixturenames", ())
-        return e2e, needs_smoke, item.get_closest_marker("xdist_group") is None
+        return e2e, needs_smoke
 
     items.sort(key=order)
     if config.getoption("shuffle") is not None:

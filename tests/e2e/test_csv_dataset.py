@@ -20,9 +20,6 @@ import pytest
 from ..helpers.audit_log import audit_env, read_audit
 from ..helpers.commands import DVC, copy_run, ran_stages, run, snapshot
 
-# every test copies the module's one run (`csv_shared`): all on one pytest-xdist worker
-pytestmark = pytest.mark.xdist_group("test_csv_dataset.csv_shared")
-
 TABLE = "datasets/wine.csv"
 COMMAND = (
     "exp",
@@ -64,7 +61,7 @@ class CsvRun:
         return json.loads(self.dvc("status", "--json").stdout or "{}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def csv_shared(shared_smoke_run, keep_unchanged, tmp_path_factory) -> CsvRun:
     """A copy of the finished smoke run (its own audit log), the wine table written into
     it, and COMMAND run once: copied by `csv_run`, never changed (checked after every

@@ -22,9 +22,6 @@ import pytest
 from ..helpers.commands import DVC, ROOT, run
 from ..helpers.sweeps import wait_for_queue
 
-# the tests of `toy` (built once per session) on one pytest-xdist worker
-SHARES_TOY = pytest.mark.xdist_group("test_sweep_report.toy")
-
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 REPORT = [sys.executable, "-m", "layerwise.sweeps.report"]
 DETAIL = "results/claims/detail.json"
@@ -95,7 +92,7 @@ def one_error_line(result) -> str:
     return lines[0]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
     repo = toy_repo(tmp_path_factory.mktemp("toy") / "repo")
     toy_exp(repo, "old", "lr=0.05")
@@ -129,7 +126,6 @@ def experiment_claims(repo: Path, name: str) -> dict:
     return json.loads(dvc.api.read(DETAIL, repo=str(repo), rev=rev))["claims"]
 
 
-@SHARES_TOY
 def test_the_toy_sweep_compares_what_finished_and_lists_the_rest(toy):
     result = report(toy)
     text = (toy / "reports/sweep.md").read_text()
@@ -153,7 +149,6 @@ def test_the_toy_sweep_compares_what_finished_and_lists_the_rest(toy):
     assert (toy / "reports/sweep/toy-by-lr.png").is_file()
 
 
-@SHARES_TOY
 def test_named_experiments_include_older_code_left_out(toy, tmp_path):
     out = tmp_path / "named.md"
     result = report(toy, "--exp", "old", "low", "mid", "--out", str(out))
@@ -166,14 +161,12 @@ def test_named_experiments_include_older_code_left_out(toy, tmp_path):
     assert (tmp_path / "named" / "toy-forest.png").is_file()
 
 
-@SHARES_TOY
 def test_the_older_baseline_has_nothing_to_compare(toy):
     line = one_error_line(report(toy, "--rev", "HEAD~1", "--out", "x.md", check=False))
     assert line.startswith("error: none of the 1 experiments based on HEAD~1 (")
     assert not (toy / "x.md").exists()
 
 
-@SHARES_TOY
 def test_unknown_names_and_commits_are_one_line(toy):
     line = one_error_line(report(toy, "--exp", "low", "nope", check=False))
     assert line.startswith("error: --exp nope: no such experiment (`dvc exp list` names them")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from layerwise.engine.backend import unimportable
 
 from ..helpers.commands import ROOT
@@ -30,6 +32,7 @@ def test_unimportable_marks_only_inside_the_block():
     assert name not in sys.modules
 
 
+@pytest.mark.train  # a fit in a fresh process: `make check` leaves it to `make test`
 def test_training_imports_no_keras_and_export_no_sklearn():
     """A fresh process: the engine alone, then an export, then the marked modules."""
     code = (

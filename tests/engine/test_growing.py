@@ -8,6 +8,8 @@ import pytest
 
 from layerwise.engine import SGD, Dense, Head, ReplicaMLP
 
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 MOMENTUM_SGD = SGD(0.01, 0.9)
 
 

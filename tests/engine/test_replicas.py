@@ -15,6 +15,8 @@ from layerwise.engine.program import (
 )
 from layerwise.pipeline.data import blobs
 
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 LAYERS = [Dense(10, "relu", "he_uniform"), Dense(8, "tanh"), Dense(3, "softmax")]
 
 

@@ -9,6 +9,8 @@ import pytest
 from layerwise.engine import SGD, Adam, Dense, ReplicaMLP
 from layerwise.pipeline.io import load_keras, save_keras
 
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 LAYERS = [Dense(5, "relu", "he_uniform"), Dense(5, "relu", "he_uniform"), Dense(3, "softmax")]
 
 

@@ -7,6 +7,8 @@ from layerwise.studies.baseline import run as baseline
 
 from ..helpers.config import compose_config
 
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 
 @pytest.mark.parametrize("dataset", ["blobs", "digits", "mnist1d"])
 def test_baseline_follows_the_data(datasets, dataset):

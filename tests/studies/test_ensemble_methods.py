@@ -17,8 +17,7 @@ from layerwise.studies.ensembles.results import compact_metrics
 from ..helpers.commands import stage_folder
 from ..helpers.config import compose_config
 
-# the tests of `compare_run` (session scope) on one pytest-xdist worker, so that it runs once
-SHARES_COMPARE_RUN = pytest.mark.xdist_group("test_ensemble_methods.compare_run")
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
 
 
 def strict_json(path):
@@ -110,7 +109,6 @@ def test_unknown_method_is_refused(smoke_cfg):
         em.run(smoke_cfg, "boosting", {})
 
 
-@SHARES_COMPARE_RUN
 def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
     from layerwise.report import ReportContext
     from layerwise.reporting.markdown import claim_text
@@ -219,7 +217,7 @@ COMPARE_ROWS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def compare_run(smoke_cfg, datasets):
     """The compare study on the smoke preset, with every training run and every combiner
     fit recorded: (result, fits, labels each combiner was fitted on)."""
@@ -261,7 +259,6 @@ def compare_run(smoke_cfg, datasets):
     return result, fits, seen
 
 
-@SHARES_COMPARE_RUN
 def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg):
     sub = smoke_cfg.ensembles.compare
     result, _, _ = compare_run
@@ -282,7 +279,6 @@ def test_compare_runs_every_method_on_the_smoke_preset(compare_run, smoke_cfg):
     assert len(result.repeats_table()) == sub.repeats * len(COMPARE_ROWS)
 
 
-@SHARES_COMPARE_RUN
 def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):
     sub = smoke_cfg.ensembles.compare
     R, M, B = sub.repeats, sub.n_members, sub.budget
@@ -299,7 +295,6 @@ def test_compare_every_method_spends_exactly_the_budget(compare_run, smoke_cfg):
     assert [(f["epochs"], f["input_dim"]) for f in head] == [(sub.head_epochs, 3 * M)]
 
 
-@SHARES_COMPARE_RUN
 def test_compare_fits_combiners_on_validation_rows_never_on_test(compare_run, datasets):
     result, fits, seen = compare_run
     data = datasets["ensemble_1100"]

@@ -8,14 +8,12 @@ import pytest
 
 from ..helpers.claims import write_claims
 
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 # -- stages on the smoke preset ------------------------------------------------------------
 
 
-# the tests of `smoke_results` (session scope) on one pytest-xdist worker, so that it runs once
-SHARES_SMOKE_RESULTS = pytest.mark.xdist_group("test_greedy.smoke_results")
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     """Both greedy studies run on the smoke preset, written where the report reads them."""
     from layerwise.pipeline.io import write_csv
@@ -34,7 +32,6 @@ def smoke_results(smoke_cfg, datasets, tmp_path_factory):
     return {"base": base, "supervised": sup, "unsupervised": unsup, "root": root}
 
 
-@SHARES_SMOKE_RESULTS
 def test_supervised_smoke(smoke_cfg, smoke_results):
     sup, base = smoke_results["supervised"], smoke_results["base"]
     g, R = smoke_cfg.greedy.supervised, smoke_cfg.baseline.repeats
@@ -49,7 +46,6 @@ def test_supervised_smoke(smoke_cfg, smoke_results):
     assert sup.metrics["greedy"][f"depth_{2 + g.additions}"]["test_accuracy"]["mean"] > 0
 
 
-@SHARES_SMOKE_RESULTS
 def test_supervised_switches(smoke_cfg, smoke_results):
     from dataclasses import replace
 
@@ -66,7 +62,6 @@ def test_supervised_switches(smoke_cfg, smoke_results):
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
 
 
-@SHARES_SMOKE_RESULTS
 def test_unsupervised_smoke(smoke_cfg, smoke_results):
     unsup = smoke_results["unsupervised"]
     g = smoke_cfg.greedy.unsupervised
@@ -79,7 +74,6 @@ def test_unsupervised_smoke(smoke_cfg, smoke_results):
     assert unsup.replicas.loc[~ok, ["train_mse", "test_mse"]].isna().all().all()
 
 
-@SHARES_SMOKE_RESULTS
 def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
     from layerwise import report
     from layerwise.studies.greedy.report import greedy_section

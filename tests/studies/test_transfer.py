@@ -9,8 +9,8 @@ import pytest
 from layerwise.engine import Dense, ReplicaMLP
 from layerwise.pipeline.errors import UserError
 
-# the tests of `study` (session scope) on one pytest-xdist worker, so that it runs once
-SHARES_STUDY = pytest.mark.xdist_group("test_transfer.study")
+pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
+
 
 # -- the study on the smoke preset ---------------------------------------------------------
 
@@ -23,7 +23,7 @@ def _problems(cfg, datasets):
     return {n: transfer.make_problem(n, datasets[s.dataset], s.classes) for n, s in specs.items()}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def forward_only(smoke_cfg):
     """The smoke preset with one case and three epochs, to keep the test short."""
     import copy
@@ -34,7 +34,7 @@ def forward_only(smoke_cfg):
     return cfg
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def study(forward_only, datasets):
     from layerwise.studies.transfer import runs as transfer
 
@@ -53,7 +53,6 @@ def test_digits_case_keeps_half_the_classes_relabelled(smoke_cfg, datasets):
     np.testing.assert_array_equal(target.x_test, digits.x_test[digits.y_test >= 5])
 
 
-@SHARES_STUDY
 def test_source_stage_fits_one_model_per_problem(study, forward_only):
     sources, _ = study
     assert set(sources.models) == set(forward_only.transfer.source.problems)
@@ -62,7 +61,6 @@ def test_source_stage_fits_one_model_per_problem(study, forward_only):
     assert len(sources.curves) == 3
 
 
-@SHARES_STUDY
 def test_every_arm_runs_under_both_protocols(study, forward_only):
     from layerwise.studies.transfer import runs as transfer
 
@@ -90,7 +88,6 @@ def test_every_arm_runs_under_both_protocols(study, forward_only):
     }
 
 
-@SHARES_STUDY
 def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, study):
     from layerwise.studies.transfer import runs as transfer
 
@@ -107,7 +104,6 @@ def test_same_source_repeats_start_from_the_saved_model(forward_only, datasets, 
     assert not np.allclose(reinit.layer_weights(1)[0][0], src.layer_weights(1)[0][0])
 
 
-@SHARES_STUDY
 def test_report_section_from_the_outputs(study, forward_only, tmp_path):
     from layerwise.pipeline.io import write_csv, write_json
     from layerwise.report import ReportContext
