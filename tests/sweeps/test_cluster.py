@@ -50,7 +50,7 @@ def test_a_value_the_checks_refuse_is_found_before_any_worker():
     assert cluster.refusal(("experiment=smoke", "baseline.epochs=4")) is None
     why = cluster.refusal(("experiment=smoke", "baseline.epochs=-1"))
     assert why == "composed conf/: baseline.epochs = -1 is out of range (allowed: a number >= 1)"
-    assert "Key 'nope'" in cluster.refusal(("baseline.nope=1",))
+    assert "unknown key 'baseline.nope' (allowed: repeats" in cluster.refusal(("baseline.nope=1",))
 
 
 def test_the_line_that_says_what_went_wrong():
