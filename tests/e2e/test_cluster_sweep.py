@@ -61,6 +61,7 @@ def remote_experiments(root: Path) -> set[str]:
     return {line.rsplit("/", 1)[-1] for line in refs.splitlines()}
 
 
+@pytest.mark.slow  # a sweep through a local cluster (about 30 s); tests/sweeps covers the rest
 def test_a_refused_point_fails_alone_and_the_others_come_back(smoke_run, tmp_path):
     repo = publish(smoke_run, tmp_path)
     done = sweep(repo, *SMOKE, "-S", "baseline.epochs=5,-1", "-n", "ok", "-j", "1")

@@ -20,6 +20,10 @@ import pytest
 from ..helpers.audit_log import audit_env, read_audit
 from ..helpers.commands import DVC, copy_run, ran_stages, run, snapshot
 
+# a second pipeline run on its own table (about two minutes here): the slow tier; the
+# table's parsing, bounds and refusals are tests/config/test_csv_config.py's (make test)
+pytestmark = pytest.mark.slow
+
 TABLE = "datasets/wine.csv"
 COMMAND = (
     "exp",

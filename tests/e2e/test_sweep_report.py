@@ -215,6 +215,7 @@ def shown_in_report(text: str, name: str, claim: dict, detail: dict, label: str)
 @pytest.mark.skipif(
     not (ROOT / "stages/claims.py").exists(), reason="needs the claims stage (stages/claims.py)"
 )
+@pytest.mark.slow  # two smoke experiments through DVC's queue (about 100 s); the toy ones stay
 def test_a_queued_smoke_sweep_reports_each_experiment_s_own_claims(smoke_run, tmp_path):
     import dvc.api
     from dvc.repo import Repo
