@@ -120,7 +120,7 @@ def register_schema() -> None:
 def _open_sections(node) -> None:
     """Open every mapping below `node` (each nested dataclass carries its own flag)."""
     for key in node:
-        child = node._get_node(key)
+        child = node[key]
         if OmegaConf.is_dict(child):
             OmegaConf.set_struct(child, False)
             _open_sections(child)

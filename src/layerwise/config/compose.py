@@ -15,12 +15,10 @@ import sys
 from pathlib import Path
 
 import yaml
-from omegaconf.errors import ConfigKeyError
 
 from layerwise.config import register_schema, to_config
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path
-from layerwise.pipeline.schema import renamed_key
 
 
 def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
@@ -47,10 +45,6 @@ def compose_checked(overrides: list[str] = (), conf_dir: str | Path = "conf") ->
     """`compose` and every check of the schema: what `dvc exp run -S ...` would write to
     params.yaml, or one UserError line saying what is wrong (Hydra's own composition
     errors, such as an unknown key or group option, included)."""
-    for override in overrides:
-        renamed = renamed_key(override.split("=", 1)[0])
-        if renamed is not None:
-            raise UserError(renamed)
     try:
         params = compose(overrides, conf_dir)
         to_config(params, "composed conf/")  # ranges too, before anything is written
@@ -58,10 +52,6 @@ def compose_checked(overrides: list[str] = (), conf_dir: str | Path = "conf") ->
         raise
     except Exception as err:  # Hydra's composition errors; the cause says what is wrong
         cause = err.__cause__ or err.__context__
-        if isinstance(cause, ConfigKeyError):  # a preset in conf/ with a renamed key
-            renamed = renamed_key(cause.full_key or "")
-            if renamed is not None:
-                raise UserError(f"conf/: {renamed}") from err
         detail = f": {str(cause).splitlines()[0]}" if cause is not None else ""
         raise UserError(f"{str(err).splitlines()[0]}{detail}") from err
     return params

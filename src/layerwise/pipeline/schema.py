@@ -290,18 +290,19 @@ TYPE_WORDS = {"Integer": "an integer", "Float": "a number", "Boolean": "true or 
 
 
 # keys the schema has renamed: old name -> the name it has now, in whichever section. A
-# preset, override or params.yaml with the old name is refused in one line naming the new.
+# preset, override or params.yaml with the old name is refused in one line naming the new
+# (`to_config` looks for them first; Hydra lets them through, every section being open).
 RENAMED = {"n_replicas": "repeats"}  # one name for the repeats of every study
 
 
 def renamed_key(key: str) -> str | None:
     """The one-line refusal of `key` (dotted) when its last part is a renamed key."""
     parent, _, leaf = key.rpartition(".")
-    new = RENAMED.get(leaf.lstrip("+~"))
+    new = RENAMED.get(leaf)
     if new is None:
         return None
     where = f"{parent}.{new}" if parent else new
-    return f"'{key.lstrip('+~')}' is now called '{where.lstrip('+~')}': rename it"
+    return f"'{key}' is now called '{where}': rename it"
 
 
 def find_renamed(raw: dict, prefix: str = "") -> str | None:
@@ -326,9 +327,6 @@ def omegaconf_detail(err: OmegaConfBaseException, schema: type, prefix: str = ""
     inner = getattr(err, "full_key", None) or "?"
     key = prefix + inner
     if isinstance(err, ConfigKeyError):
-        renamed = renamed_key(key)
-        if renamed is not None:
-            return renamed
         parent = inner.rsplit(".", 1)[0] if "." in inner else ""
         node = OmegaConf.structured(schema)
         allowed = []
