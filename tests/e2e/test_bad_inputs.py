@@ -4,12 +4,14 @@ and every earlier output (data/, results/, reports/, params.yaml) byte-identical
 
 Three tables:
 - OVERRIDES: values given on the command line. In `make test` each goes through the
-  composition that `make params` runs (`python -m layerwise.config.compose`); the slow tier
+  composition that `make params` runs (`python -m layerwise.config.compose`: its `main`,
+  in this process, and one case through the command itself); the slow tier
   (`make test-all`) sends every one through `dvc exp run -S` on a finished smoke run and
   checks that no stage ran but `check`.
-- EDITS: hand edits of params.yaml, caught by the `check` stage script (what `dvc repro`
-  runs first).
-- FILES: damaged or missing inputs and results, each through the stage script that reads it.
+- EDITS: hand edits of params.yaml, caught by the `check` stage (what `dvc repro` runs
+  first): each through the loader it runs, in this process, and one through the script.
+- FILES: damaged or missing inputs and results, each through the stage script that reads it
+  (most run in the test's process; a few, each of a different kind, as processes).
 
 TensorFlow prints a few start-up notices on stderr before its logging is set up, whatever
 TF_CPP_MIN_LOG_LEVEL says. The engine holds them back (layerwise.engine.backend), but a
@@ -22,7 +24,10 @@ finished smoke run (`smoke_run`), both in tests/e2e/conftest.py.
 
 from __future__ import annotations
 
+import os
 import re
+import runpy
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +35,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from layerwise.config import compose as compose_command
+from layerwise.config import load_params
+from layerwise.pipeline.errors import UserError
 
 from ..helpers.commands import edit_params, ran_stages, run, snapshot
 
@@ -290,6 +299,9 @@ class Damage:
     stage: tuple[str, ...]  # the stage script (and arguments) that reads it
     expect: str
     offline: bool = False  # run with every download refused (an unreachable proxy)
+    # a process of its own, as `dvc repro` starts it (its start-up notices, exit code);
+    # the other cases run the script in the test's process (`run_script_here`)
+    process: bool = False
 
 
 def _write(rel: str, content: bytes) -> Callable[[Path], None]:
@@ -359,6 +371,7 @@ FILES = {
         _write("results/baseline/metrics.json", b'{"n_replicas": 3,'),
         ("stages/report.py",),
         "results/baseline/metrics.json: not valid JSON",
+        process=True,
     ),
     "metrics-wrong-shape": Damage(
         _write("results/baseline/metrics.json", b"{}\n"),
@@ -379,6 +392,7 @@ FILES = {
         _write("results/baseline/replicas.npz", NOISE),
         ("stages/greedy_supervised.py",),
         "results/baseline/replicas.npz: not a valid replica file",
+        process=True,  # a training stage: TensorFlow's start-up before the line
     ),
     "dataset-missing": Damage(
         lambda repo: (repo / "data/blobs.npz").unlink(),
@@ -405,12 +419,15 @@ FILES = {
         ("stages/data.py", "cifar_net"),
         "could not download CIFAR-10 (for a dataset of kind cifar10",
         offline=True,
+        process=True,  # Keras reads KERAS_HOME once, when it is first imported
     ),
     "unknown-data-argument": Damage(
         lambda repo: None, ("stages/data.py", "nosuch"), "unknown dataset 'nosuch'"
     ),
     # the user's table: refused by the check stage (which reads it first) and by data
-    "csv-missing": Damage(_table(None), ("stages/check.py",), "datasets/bad.csv: file not found"),
+    "csv-missing": Damage(
+        _table(None), ("stages/check.py",), "datasets/bad.csv: file not found", process=True
+    ),
     "csv-empty": Damage(_table(b""), ("stages/check.py",), "datasets/bad.csv: empty file"),
     "csv-no-target-column": Damage(
         _table(_rows(60), target="species"),
@@ -460,37 +477,95 @@ def assert_refused(result, expect: str) -> None:
 
 
 @pytest.mark.parametrize("case", list(OVERRIDES.values()), ids=list(OVERRIDES))
-def test_an_override_is_refused_while_composing(stage_repo, case):
+def test_an_override_is_refused_while_composing(stage_repo, case, monkeypatch, capsys):
+    """The composition command's `main`, called in this process (a second process costs
+    seconds per case, and the command line is the next test's): an exception escaping it
+    fails the test, as a traceback would."""
     before = snapshot(stage_repo)
-    cmd = [sys.executable, "-m", "layerwise.config.compose", "experiment=smoke", *case.overrides]
-    assert_refused(run(cmd, stage_repo, check=False), case.expect)
+    monkeypatch.chdir(stage_repo)
+    code = compose_command.main(["experiment=smoke", *case.overrides])
+    out, err = capsys.readouterr()
+    assert_refused(subprocess.CompletedProcess([], code, out, err), case.expect)
+    assert snapshot(stage_repo) == before
+
+
+def test_the_composition_command_refuses_in_one_line(stage_repo):
+    """`python -m layerwise.config.compose` itself: the same line, exit code 2, no
+    traceback and nothing written."""
+    before = snapshot(stage_repo)
+    cmd = [sys.executable, "-m", "layerwise.config.compose", "experiment=smoke"]
+    result = run([*cmd, *OVERRIDES["zero-replicas"].overrides], stage_repo, check=False)
+    assert_refused(result, OVERRIDES["zero-replicas"].expect)
+    assert result.returncode == 2
     assert snapshot(stage_repo) == before
 
 
 @pytest.mark.parametrize("case", list(EDITS.values()), ids=list(EDITS))
-def test_a_hand_edit_of_params_is_refused_by_the_check_stage(stage_repo, case):
+def test_a_hand_edit_of_params_is_refused_by_the_check_stage(stage_repo, case, monkeypatch):
+    """The loader the check stage runs (`load_params` with the repository as the data
+    root: stages/check.py), called in this process; the stage's own line and exit code
+    are the next test's, and the csv cases of FILES run the script."""
+    case.edit(stage_repo)
+    before = snapshot(stage_repo)
+    monkeypatch.chdir(stage_repo)
+    with pytest.raises(UserError) as refused:
+        load_params("params.yaml", data_root=".")
+    line = f"error: {refused.value}"
+    assert_refused(subprocess.CompletedProcess([], 2, "", line + "\n"), case.expect)
+    assert snapshot(stage_repo) == before
+
+
+def test_the_check_stage_refuses_a_hand_edit_in_one_line(stage_repo):
+    case = EDITS["renamed-key-edit"]
     case.edit(stage_repo)
     before = snapshot(stage_repo)
     result = run([sys.executable, "stages/check.py"], stage_repo, check=False)
     assert_refused(result, case.expect)
+    assert result.returncode == 2
     assert snapshot(stage_repo) == before
 
 
 @pytest.mark.parametrize("case", list(FILES.values()), ids=list(FILES))
-def test_a_damaged_file_is_named_by_the_stage_that_reads_it(smoke_run, case):
+def test_a_damaged_file_is_named_by_the_stage_that_reads_it(smoke_run, case, monkeypatch, capsys):
     repo = smoke_run.repo  # a copy of the finished smoke run, this test's own
     case.damage(repo)
     before = snapshot(repo)
-    env = None
-    if case.offline:  # nothing cached (an empty KERAS_HOME), nothing reachable
-        proxy = "http://127.0.0.1:9"
-        keras_home = repo / "empty_keras_home"
-        keras_home.mkdir(exist_ok=True)
-        env = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy}
-        env |= {"http_proxy": proxy, "KERAS_HOME": str(keras_home)}
-    result = run([sys.executable, *case.stage], repo, check=False, env=env)
+    if case.process:
+        env = None
+        if case.offline:  # nothing cached (an empty KERAS_HOME), nothing reachable
+            proxy = "http://127.0.0.1:9"
+            keras_home = repo / "empty_keras_home"
+            keras_home.mkdir(exist_ok=True)
+            env = {"HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "https_proxy": proxy}
+            env |= {"http_proxy": proxy, "KERAS_HOME": str(keras_home)}
+        result = run([sys.executable, *case.stage], repo, check=False, env=env)
+        assert result.returncode == 2
+    else:
+        result = run_script_here(repo, case.stage, monkeypatch, capsys)
     assert_refused(result, case.expect)
     assert snapshot(repo) == before
+
+
+def run_script_here(repo: Path, argv: tuple[str, ...], monkeypatch, capsys):
+    """`python <argv>` in `repo`, run in this process (seconds of start-up saved per case:
+    the script, its argv and its working directory are the same): the exit code its
+    SystemExit carries, and what it printed. A stage that ends normally leaves through
+    os._exit, which here raises instead of ending pytest's worker; any other exception
+    fails the test as a traceback would."""
+
+    def leave(code):
+        raise SystemExit(code)
+
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr(sys, "argv", list(argv))
+    monkeypatch.setattr(os, "_exit", leave)
+    code = 0
+    try:
+        runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as end:
+        code = end.code if isinstance(end.code, int) else 1
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(list(argv), code, out, err)
 
 
 def test_the_tables_hold_at_least_forty_cases():

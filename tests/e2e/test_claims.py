@@ -28,6 +28,15 @@ def test_dvc_lists_the_claims_and_nothing_else_as_metrics(smoke_run):
         assert claim["verdict"] in {"holds", "reverses", "inconclusive", "differs", "mixed"}
 
 
+def test_dvc_exp_show_has_the_claims_as_its_columns(smoke_run):
+    """The first run is an experiment: `dvc exp show` lists it with the claims as columns
+    and none of the stages' detailed summaries."""
+    shown = smoke_run.dvc("exp", "show", "--md", "--no-pager").stdout
+    assert "greedy.supervised.vs_end_to_end.deepest.verdict" in shown
+    assert "baseline.test_vs_published.effect" in shown
+    assert "test_accuracy.mean" not in shown
+
+
 def test_a_stages_detailed_summaries_stay_readable_with_dvc_metrics_show(smoke_run):
     out = smoke_run.dvc("metrics", "show", "results/baseline/metrics.json", "--json").stdout
     data = json.loads(out)

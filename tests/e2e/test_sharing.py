@@ -4,7 +4,11 @@ a teammate pulls into a fresh clone and finds up to date, with no stage to run.
 Each test's private copy of the session's smoke run (`smoke_run`, tests/e2e/conftest.py)
 is the publisher: a folder stands for the DVC remote, a bare repository for the git
 remote, and a `git clone` of it for the teammate.
-Nothing here trains: both round trips move what the smoke run already computed.
+Nothing here trains: both round trips move what the smoke run already computed. They
+are the slow tier's (`make test-all`; a remote, a clone and a dozen DVC commands each):
+in `make test`, the DVC cache that a push carries is what every private copy of the
+smoke run is made of, and the outputs are checked up to date there
+(tests/e2e/test_smoke_pipeline.py).
 """
 
 from __future__ import annotations
@@ -13,7 +17,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from ..helpers.commands import DVC, outputs, ran_stages, run
+
+pytestmark = pytest.mark.slow
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from layerwise.config import compose as compose_command
+
 from ..helpers.commands import outputs, ran_stages
 
 BASELINE_METRICS = "results/baseline/metrics.json"
@@ -83,7 +85,7 @@ def summaries(node):
             yield from summaries(value)
 
 
-# -- what an edit would rerun (dvc status; every edit is put back) -------------------------
+# -- what an edit would rerun (dvc status, in a copy of the test's own) -------------------------
 
 
 def test_a_second_repro_runs_nothing(smoke_run):
@@ -109,15 +111,11 @@ def test_what_a_killed_stage_leaves_is_no_change_and_the_next_stage_removes_it(s
 
 
 def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
+    """The copy starts up to date (test_a_second_repro_runs_nothing): what `dvc status`
+    names is what the edit changed."""
     path = smoke_run.repo / "src/layerwise/studies/transfer/figures.py"
-    original = path.read_bytes()
-    assert smoke_run.status() == {}
-    try:
-        path.write_bytes(original + b"# an edit to the transfer study's figures\n")
-        assert set(smoke_run.status()) == {"transfer_source", "transfer", "claims", "report"}
-    finally:
-        path.write_bytes(original)
-    assert smoke_run.status() == {}
+    path.write_bytes(path.read_bytes() + b"# an edit to the transfer study's figures\n")
+    assert set(smoke_run.status()) == {"transfer_source", "transfer", "claims", "report"}
 
 
 @pytest.mark.parametrize(
@@ -127,35 +125,44 @@ def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
         ("transfer.epochs=3", {"check", "transfer", "claims", "report"}),
         ("transfer.source.epochs=3", {"check", "transfer_source", "transfer", "claims", "report"}),
         ("ensembles.snapshot.cycles=2", {"check", "ensemble@snapshot", "claims", "report"}),
+        # the greedy studies are cached apart: an unsupervised key leaves the supervised
+        # study be (which a baseline key reruns, the test below)
+        ("greedy.unsupervised.epochs=2", {"check", "greedy_unsupervised", "claims", "report"}),
+        # a baseline key: the baseline, the greedy study that starts from it, the report
+        ("baseline.epochs=3", {"check", "baseline", "greedy_supervised", "claims", "report"}),
     ],
 )
-def test_a_key_of_one_study_reruns_that_study_and_the_report(smoke_run, override, stages):
-    """Composed the way `dvc exp run -S experiment=smoke -S <key>` composes, without the
-    run: `dvc status` names the stages the run would rerun."""
-    path = smoke_run.repo / "params.yaml"
-    original = path.read_bytes()
-    assert smoke_run.status() == {}
-    try:
-        smoke_run.python("-m", "layerwise.config.compose", "experiment=smoke", override)
-        assert set(smoke_run.status()) == stages
-    finally:
-        path.write_bytes(original)
-    assert smoke_run.status() == {}
+def test_a_key_of_one_study_reruns_that_study_and_the_report(
+    smoke_run, override, stages, monkeypatch
+):
+    """Composed the way `dvc exp run -S experiment=smoke -S <key>` composes (the command
+    `make params` runs, called in this process), without the run: `dvc status` names the
+    stages the run would rerun."""
+    monkeypatch.chdir(smoke_run.repo)
+    assert compose_command.main(["experiment=smoke", override]) == 0
+    assert set(smoke_run.status()) == stages
 
 
 # -- changing params and rerunning ----------------------------------------------------------
 
 
 def test_the_same_params_give_the_same_metrics_bit_for_bit(smoke_run):
+    """The baseline stage run again on the same data (`-s`: its inputs as they are; that
+    the data stage builds the same bytes again is tests/pipeline/test_data.py's)."""
     before = (smoke_run.repo / BASELINE_METRICS).read_text()
     assert json.loads(before) == smoke_run.metrics
-    smoke_run.dvc("repro", "-f", "baseline")
+    smoke_run.dvc("repro", "-f", "-s", "baseline")
     assert json.loads((smoke_run.repo / BASELINE_METRICS).read_text()) == smoke_run.metrics
 
 
+@pytest.mark.slow  # two `dvc exp run`s, one training three stages (about a minute)
 def test_one_baseline_key_reruns_the_baseline_its_greedy_study_and_the_report_and_back(
     smoke_run,
 ):
+    """The round trip through `dvc exp run`: a baseline key trains three stages again,
+    and going back restores them from DVC's run cache. `make test` keeps the parts that
+    train nothing: the stages a key reruns (`dvc status`, above) and the columns of
+    `dvc exp show` (tests/e2e/test_claims.py)."""
     # dvc composes from conf/ with only the overrides given, so the preset is named again
     # (without it every study whose smoke settings differ from the book's would rerun)
     changed = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", "baseline.epochs=3")
@@ -211,16 +218,12 @@ def test_a_refused_value_stops_dvc_exp_run_while_composing_and_every_result_stay
     writes params.yaml or touches an output: nothing runs, every file keeps its bytes."""
     params = smoke_run.repo / "params.yaml"
     original, before = params.read_bytes(), outputs(smoke_run.repo)
-    try:
-        bad = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", override, check=False)
-        assert bad.returncode != 0
-        assert ran_stages(bad.stdout) == set(), bad.stdout
-        assert message in bad.stderr and "Traceback" not in bad.stdout + bad.stderr
-        assert params.read_bytes() == original
-        assert outputs(smoke_run.repo) == before
-    finally:
-        params.write_bytes(original)
-    assert smoke_run.status() == {}
+    bad = smoke_run.dvc("exp", "run", "-S", "experiment=smoke", "-S", override, check=False)
+    assert bad.returncode != 0
+    assert ran_stages(bad.stdout) == set(), bad.stdout
+    assert message in bad.stderr and "Traceback" not in bad.stdout + bad.stderr
+    assert params.read_bytes() == original
+    assert outputs(smoke_run.repo) == before
 
 
 def test_a_hand_edit_refused_under_dvc_repro_stops_at_the_check_stage(smoke_run):
@@ -241,14 +244,3 @@ def test_a_hand_edit_refused_under_dvc_repro_stops_at_the_check_stage(smoke_run)
     finally:
         params.write_bytes(original)
     assert smoke_run.status() == {}
-
-
-def test_the_greedy_studies_are_cached_apart(smoke_run):
-    # an unsupervised key leaves the supervised study be
-    unsupervised = smoke_run.dvc(
-        "exp", "run", "-S", "experiment=smoke", "-S", "greedy.unsupervised.epochs=2"
-    )
-    ran = ran_stages(unsupervised.stdout)
-    assert ran == {"check", "greedy_unsupervised", "claims", "report"}, unsupervised.stdout
-    report = (smoke_run.repo / "reports/report.md").read_text()
-    assert "## Greedy layer-wise pretraining" in report

@@ -149,6 +149,7 @@ def test_the_toy_sweep_compares_what_finished_and_lists_the_rest(toy):
     assert (toy / "reports/sweep/toy-by-lr.png").is_file()
 
 
+@pytest.mark.slow  # the toy sweep's other views and refusals: make test-all
 def test_named_experiments_include_older_code_left_out(toy, tmp_path):
     out = tmp_path / "named.md"
     result = report(toy, "--exp", "old", "low", "mid", "--out", str(out))
@@ -161,12 +162,14 @@ def test_named_experiments_include_older_code_left_out(toy, tmp_path):
     assert (tmp_path / "named" / "toy-forest.png").is_file()
 
 
+@pytest.mark.slow  # the toy sweep's other views and refusals: make test-all
 def test_the_older_baseline_has_nothing_to_compare(toy):
     line = one_error_line(report(toy, "--rev", "HEAD~1", "--out", "x.md", check=False))
     assert line.startswith("error: none of the 1 experiments based on HEAD~1 (")
     assert not (toy / "x.md").exists()
 
 
+@pytest.mark.slow  # the toy sweep's other views and refusals: make test-all
 def test_unknown_names_and_commits_are_one_line(toy):
     line = one_error_line(report(toy, "--exp", "low", "nope", check=False))
     assert line.startswith("error: --exp nope: no such experiment (`dvc exp list` names them")

@@ -1,4 +1,6 @@
-"""The seven ensemble methods on the smoke preset, their settings, and bad values."""
+"""The ensemble methods' settings (validation rows, member choice, the comparison under one
+budget) and bad values. What each method's stage writes on the smoke preset, and the
+report's section drawn from it: tests/e2e/test_ensemble_outputs.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from layerwise.pipeline.errors import UserError
-from layerwise.pipeline.io import _plain, write_csv, write_json
+from layerwise.pipeline.io import _plain
 from layerwise.pipeline.seeds import seed_for
 from layerwise.studies.ensembles import members, stacking
 from layerwise.studies.ensembles import methods as em
@@ -18,46 +20,6 @@ from ..helpers.commands import stage_folder
 from ..helpers.config import compose_config
 
 pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
-
-
-def strict_json(path):
-    def refuse(name):
-        raise AssertionError(f"{path}: {name} is not JSON")
-
-    return json.loads(path.read_text(), parse_constant=refuse)
-
-
-@pytest.mark.parametrize("method", em.METHODS)
-def test_method_runs_on_smoke_preset(method, smoke_cfg, datasets, tmp_path):
-    sub = getattr(smoke_cfg.ensembles, method)
-    result = em.run(smoke_cfg, method, datasets, progress=False)
-    assert result.arms
-    for arm in result.arms:
-        assert arm.accuracy.shape == (sub.repeats,)
-        assert np.all((arm.accuracy >= 0) & (arm.accuracy <= 1))
-        assert np.all(arm.nll > 0) and np.all(arm.member_epochs > 0)
-        assert np.all((arm.diversity >= 0) & (arm.diversity <= 1))
-    members = result.members
-    assert set(members["repeat"]) == set(range(sub.repeats))
-    first = members[members["size"] == 1]
-    np.testing.assert_allclose(first["single_accuracy"], first["ensemble_accuracy"])
-    assert len(result.schedule) == sub.epochs
-    # what the stage writes (stages/ensemble.py): strict JSON (no NaN, no Infinity), every arm
-    write_json(tmp_path / "summary.json", result.summary(smoke_cfg))
-    summary = strict_json(tmp_path / "summary.json")
-    assert set(summary["arms"]) == {arm.key for arm in result.arms}
-    write_json(tmp_path / "metrics.json", compact_metrics(summary))
-    compact = strict_json(tmp_path / "metrics.json")
-    assert set(compact["test_accuracy"]) == {arm.key for arm in result.arms}
-    assert "size" in result.sweep_table()
-
-
-def test_optimistic_arms_are_labelled(smoke_cfg, datasets):
-    result = em.run(smoke_cfg, "weighted_average", datasets, progress=False)
-    fitted = {arm.key: arm.fitted_on for arm in result.arms}
-    assert fitted["grid_validation"] == "validation"
-    assert fitted["grid_test"] == "test (optimistic)"
-    assert "optimistic" in next(a.label for a in result.arms if a.key == "de_test")
 
 
 def test_validation_split_is_disjoint_from_training_and_test(datasets):
@@ -107,46 +69,6 @@ def test_bad_values_are_refused_with_a_clear_message(override, message):
 def test_unknown_method_is_refused(smoke_cfg):
     with pytest.raises(UserError, match="unknown ensemble method 'boosting'"):
         em.run(smoke_cfg, "boosting", {})
-
-
-def test_report_section_reads_the_stage_outputs(smoke_cfg, datasets, compare_run, tmp_path):
-    from layerwise.report import ReportContext
-    from layerwise.reporting.markdown import claim_text
-    from layerwise.studies.ensembles.report import ensembles_section
-
-    from ..helpers.claims import write_claims
-
-    # what the report reads of the stages' outputs (stages/ensemble.py, ensemble_compare.py)
-    for method in ("horizontal_voting", "snapshot"):
-        result = em.run(smoke_cfg, method, datasets, progress=False)
-        out = tmp_path / "results" / "ensembles" / method
-        write_csv(out / "members.csv", result.members)
-        write_csv(out / "repeats.csv", result.repeats_table())
-        write_csv(out / "schedule.csv", result.schedule)
-        summary = result.summary(smoke_cfg)
-        write_json(out / "summary.json", summary)
-        write_json(out / "metrics.json", compact_metrics(summary))
-    out = tmp_path / "results" / "ensemble_compare"
-    write_json(out / "summary.json", compare_run[0].summary())
-    write_csv(out / "repeats.csv", compare_run[0].repeats_table())
-    write_csv(out / "table.csv", compare_run[0].table())
-    detail = write_claims(smoke_cfg, tmp_path / "results")
-    ctx = ReportContext(
-        smoke_cfg, tmp_path / "results", tmp_path / "data", tmp_path / "figures", overrides=[]
-    )
-    ctx.figures.mkdir()
-    text = ensembles_section(ctx)
-    assert "*Which way of combining networks buys the most accuracy" in text
-    assert "| Snapshot ensemble" in text and "published number" in text
-    assert (ctx.figures / "ensemble_snapshot_schedule.png").is_file()
-    assert (ctx.figures / "ensemble_horizontal_voting_sweep.png").is_file()
-    assert "### One budget, every method" in text and "| one model, 12 epochs" in text
-    assert "### Each method at its book settings (different data and budgets)" in text
-    assert (ctx.figures / "ensemble_compare.png").is_file()
-    for name in ("ensembles.snapshot.vs_single_member", "ensembles.compare.best_vs_runner_up"):
-        assert claim_text(detail["claims"][name]) in text
-    metrics = json.loads((ctx.results / "ensembles" / "snapshot" / "metrics.json").read_text())
-    assert set(metrics) == {"repeats", "test_accuracy", "test_nll"}
 
 
 def test_stage_refuses_an_unknown_method_in_one_line(tmp_path):

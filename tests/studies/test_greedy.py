@@ -1,5 +1,7 @@
-"""Greedy layer-wise study: the stages on the smoke preset, the report section, the config
-(the engine's grow/freeze/head-swap operations: tests/engine/test_growing.py)."""
+"""Greedy layer-wise studies: the supervised study's switches, the activation, depth and
+few-label studies on the smoke preset, the config (the supervised and unsupervised
+stages' outputs and the report section: tests/e2e/test_greedy_outputs.py; the engine's
+grow/freeze/head-swap operations: tests/engine/test_growing.py)."""
 
 from __future__ import annotations
 
@@ -10,93 +12,23 @@ from ..helpers.claims import write_claims
 
 pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
 
-# -- stages on the smoke preset ------------------------------------------------------------
+# -- the supervised study's switches (its stage's outputs on the smoke preset:
+# tests/e2e/test_greedy_outputs.py) ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def smoke_results(smoke_cfg, datasets, tmp_path_factory):
-    """Both greedy studies run on the smoke preset, written where the report reads them."""
-    from layerwise.pipeline.io import write_csv
+def test_supervised_switches(smoke_cfg, datasets):
+    from dataclasses import replace
+
     from layerwise.studies.baseline import run as baseline
-    from layerwise.studies.greedy import supervised, unsupervised
+    from layerwise.studies.greedy import supervised
 
     data = datasets[smoke_cfg.data.name]
     base = baseline.run(smoke_cfg, data, progress=False)
-    sup = supervised.run(smoke_cfg, data, base.model, progress=False)
-    unsup = unsupervised.run(smoke_cfg, data, progress=False)
-    root = tmp_path_factory.mktemp("results")
-    for name, result in (("greedy_supervised", sup), ("greedy_unsupervised", unsup)):
-        write_csv(root / name / "replicas.csv", result.replicas)
-        write_csv(root / name / "depths.csv", result.depths)
-    write_claims(smoke_cfg, root)
-    return {"base": base, "supervised": sup, "unsupervised": unsup, "root": root}
-
-
-def test_supervised_smoke(smoke_cfg, smoke_results):
-    sup, base = smoke_results["supervised"], smoke_results["base"]
-    g, R = smoke_cfg.greedy.supervised, smoke_cfg.baseline.repeats
-    counts = sup.replicas.groupby("method")["depth"].agg(["min", "max", "count"])
-    assert counts.loc["greedy"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
-    assert counts.loc["end-to-end"].tolist() == [2, 2 + g.additions, R * (g.additions + 1)]
-    assert counts.loc["greedy + fine-tune"].tolist() == [2 + g.additions] * 2 + [R]
-    # depth 2 of the greedy run is the baseline itself, untouched
-    first = sup.replicas.query("method == 'greedy' and depth == 2")["test_accuracy"].to_numpy()
-    np.testing.assert_allclose(first, base.replicas["test_accuracy"], atol=1e-6)
-    assert {"test_accuracy_low", "test_accuracy_high"} <= set(sup.depths.columns)
-    assert sup.metrics["greedy"][f"depth_{2 + g.additions}"]["test_accuracy"]["mean"] > 0
-
-
-def test_supervised_switches(smoke_cfg, smoke_results):
-    from dataclasses import replace
-
-    from layerwise.studies.greedy import supervised
-
-    data_cfg = smoke_cfg
     g = replace(smoke_cfg.greedy.supervised, control=False, fine_tune=False, additions=1)
-    cfg = replace(data_cfg, greedy=replace(smoke_cfg.greedy, supervised=g))
-    from layerwise.pipeline import data as data_module
-
-    data = data_module.build(cfg.datasets[cfg.data.name])
-    result = supervised.run(cfg, data, smoke_results["base"].model, progress=False)
+    cfg = replace(smoke_cfg, greedy=replace(smoke_cfg.greedy, supervised=g))
+    result = supervised.run(cfg, data, base.model, progress=False)
     assert set(result.replicas["method"]) == {"greedy"}
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
-
-
-def test_unsupervised_smoke(smoke_cfg, smoke_results):
-    unsup = smoke_results["unsupervised"]
-    g = smoke_cfg.greedy.unsupervised
-    assert sorted(unsup.replicas["depth"].unique()) == list(range(2, 3 + g.additions))
-    assert len(unsup.replicas) == g.repeats * (g.additions + 1)
-    # a diverged autoencoder is counted and its scores left out (NaN), never averaged in
-    ok = unsup.replicas["diverged"] == 0
-    assert (unsup.replicas.loc[ok, ["train_mse", "test_mse"]] >= 0).all().all()
-    assert unsup.replicas.loc[ok, "test_accuracy"].between(0, 1).all()
-    assert unsup.replicas.loc[~ok, ["train_mse", "test_mse"]].isna().all().all()
-
-
-def test_report_section_from_the_numbers(smoke_cfg, smoke_results, tmp_path):
-    from layerwise import report
-    from layerwise.studies.greedy.report import greedy_section
-
-    assert greedy_section in report.sections()
-    ctx = report.ReportContext(
-        cfg=smoke_cfg,
-        results=smoke_results["root"],
-        data=tmp_path,
-        figures=tmp_path / "figures",
-        overrides=[],
-    )
-    ctx.figures.mkdir()
-    text = greedy_section(ctx)
-    assert "*Does greedy layer-wise pretraining help these networks, and when?*" in text
-    for name in (
-        "greedy_supervised_depth.png",
-        "greedy_unsupervised_depth.png",
-        "greedy_reconstruction.png",
-    ):
-        assert (ctx.figures / name).stat().st_size > 1000
-        assert f"figures/{name}" in text
-    assert "end-to-end control" in text and "published" in text
 
 
 # -- configuration -------------------------------------------------------------------------
