@@ -18,6 +18,9 @@ from layerwise.config import compose as compose_command
 from ..helpers.commands import outputs, ran_stages
 
 BASELINE_METRICS = "results/baseline/metrics.json"
+# a case the default tier already holds in another form (the composition in-process:
+# tests/e2e/test_bad_inputs.py; another key of the same kind): make test-all
+SLOW = pytest.mark.slow
 
 # -- the first run (read-only) -------------------------------------------------------------
 
@@ -122,9 +125,13 @@ def test_an_edit_to_one_study_reruns_that_study_and_the_report(smoke_run):
     ("override", "stages"),
     [
         # `check` reads all of params.yaml: it reruns (a second, no outputs that move)
-        ("transfer.epochs=3", {"check", "transfer", "claims", "report"}),
+        pytest.param("transfer.epochs=3", {"check", "transfer", "claims", "report"}, marks=SLOW),
         ("transfer.source.epochs=3", {"check", "transfer_source", "transfer", "claims", "report"}),
-        ("ensembles.snapshot.cycles=2", {"check", "ensemble@snapshot", "claims", "report"}),
+        pytest.param(
+            "ensembles.snapshot.cycles=2",
+            {"check", "ensemble@snapshot", "claims", "report"},
+            marks=SLOW,
+        ),
         # the greedy studies are cached apart: an unsupervised key leaves the supervised
         # study be (which a baseline key reruns, the test below)
         ("greedy.unsupervised.epochs=2", {"check", "greedy_unsupervised", "claims", "report"}),
@@ -186,6 +193,7 @@ def test_one_baseline_key_reruns_the_baseline_its_greedy_study_and_the_report_an
     assert json.loads((smoke_run.repo / BASELINE_METRICS).read_text()) == smoke_run.metrics
 
 
+@pytest.mark.slow  # Hydra's own refusal; tests/config/test_config.py composes it in-process
 def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
     kept = ["results/baseline/metrics.json", "results/baseline/curves.csv", "params.yaml"]
     before = {rel: (smoke_run.repo / rel).read_bytes() for rel in kept}
@@ -202,8 +210,12 @@ def test_a_wrong_type_is_refused_while_composing_and_results_stay(smoke_run):
             "baseline.repeats=0",
             "baseline.repeats = 0 is out of range (allowed: a number >= 1)",
         ),
-        ("data.name=nosuch", "data.name = 'nosuch' is not a dataset"),
-        ("ensembles.compare.budget=7", "ensembles.compare.budget = 7 is not possible"),
+        pytest.param("data.name=nosuch", "data.name = 'nosuch' is not a dataset", marks=SLOW),
+        pytest.param(
+            "ensembles.compare.budget=7",
+            "ensembles.compare.budget = 7 is not possible",
+            marks=SLOW,
+        ),
         # a list that shapes the pipeline (greedy_few_labels@<name>): refused before DVC
         # checks the workspace out for the stages it would have
         ("greedy.few_labels.datasets=[nosuch]", "greedy.few_labels.datasets: 'nosuch'"),
