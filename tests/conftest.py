@@ -17,9 +17,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 # One thread per process, in pytest's workers and in every stage they start: the test run
 # keeps each core busy with processes of its own (the workers, the smoke run's stages), so
-# threads inside one would only contend for them (make test: 6 min 10 s with the usual
-# threads, 5 min 25 s with one, on 2 cores). Results do not depend on it (the engine's
-# threads are tests/engine/test_replicas.py's, set there explicitly).
+# threads inside one would only contend for them (make test, two runs one after the other
+# on 2 cores: 6 min 10 s with the usual threads, 5 min 25 s with one). Every test compares
+# runs made under the same setting; the engine's replica threads are tested explicitly
+# (tests/engine/test_replicas.py).
 for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "LAYERWISE_THREADS"):
     os.environ.setdefault(_name, "1")
 
