@@ -3,23 +3,16 @@ stays strict JSON (null statistics plus a count), and the report says what happe
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..helpers.commands import edit_params, run
-
-
-def strict(text: str):
-    def refuse(name):
-        raise AssertionError(f"{name} is not JSON")
-
-    return json.loads(text, parse_constant=refuse)
+from ..helpers.strict_json import strict_loads
 
 
 def test_a_diverged_baseline_is_counted_in_strict_json(stage_repo):
     edit_params(stage_repo, lambda p: p["optimizer"].update(learning_rate=1e6))
     run([sys.executable, "stages/baseline.py"], stage_repo)
-    metrics = strict((stage_repo / "results/baseline/metrics.json").read_text())
+    metrics = strict_loads((stage_repo / "results/baseline/metrics.json").read_text())
     n = metrics["n_replicas"]
     for key in ("train_accuracy", "test_accuracy", "train_loss", "test_loss"):
         assert metrics[key]["n"] == 0 and metrics[key]["diverged"] == n, metrics[key]

@@ -16,12 +16,11 @@ import pytest
 from layerwise.config import load_params
 from layerwise.config.ensembles import ENSEMBLE_METHODS
 
+from ..helpers.strict_json import strict_loads
+
 
 def strict_json(path):
-    def refuse(name):
-        raise AssertionError(f"{path}: {name} is not JSON")
-
-    return json.loads(path.read_text(), parse_constant=refuse)
+    return strict_loads(path.read_text(), str(path))
 
 
 @pytest.mark.parametrize("method", ENSEMBLE_METHODS)

@@ -5,7 +5,6 @@ metrics files that are strict JSON."""
 from __future__ import annotations
 
 import fnmatch
-import json
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ from layerwise.pipeline import io
 from layerwise.pipeline.errors import UserError
 
 from ..helpers.config import ROOT
+from ..helpers.strict_json import strict_loads
 
 
 def test_temporary_files_match_the_pattern_dvc_ignores(tmp_path, monkeypatch):
@@ -61,15 +61,11 @@ def test_stale_temporary_files_are_removed_and_nothing_else(tmp_path, monkeypatc
 def test_metrics_json_is_strict_json_with_null_for_nan(tmp_path):
     path = tmp_path / "metrics.json"
     io.write_json(path, {"a": float("nan"), "b": np.float32("inf"), "c": [0.1234567]})
-    assert json.loads(path.read_text(), parse_constant=_refuse) == {
+    assert strict_loads(path.read_text(), str(path)) == {
         "a": None,
         "b": None,
         "c": [0.123457],
     }
-
-
-def _refuse(name):
-    raise AssertionError(f"{name} is not JSON")
 
 
 def test_missing_or_corrupt_source_file_is_a_clear_error(tmp_path):
