@@ -1,7 +1,9 @@
-"""Greedy layer-wise studies: the supervised study's switches, the activation, depth and
-few-label studies on the smoke preset, the config (the supervised and unsupervised
-stages' outputs and the report section: tests/e2e/test_greedy_outputs.py; the engine's
-grow/freeze/head-swap operations: tests/engine/test_growing.py)."""
+"""Greedy layer-wise studies: the supervised study's switches, what the activation, depth
+and few-label studies do beyond the smoke preset's settings (arms trained together, the
+depth search's patience, labelled rows, a CIFAR-10-format folder), the config and the
+switched-off studies (each stage's outputs on the smoke preset and the report section:
+tests/e2e/test_greedy_outputs.py; the engine's grow/freeze/head-swap operations:
+tests/engine/test_growing.py)."""
 
 from __future__ import annotations
 
@@ -62,21 +64,6 @@ def test_bad_values_are_one_clear_error(override, message):
         compose_config("experiment=smoke", override)
 
 
-def test_activations_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import activations
-
-    a = smoke_cfg.greedy.activations
-    result = activations.run(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
-    replicas = result.study.replicas
-    assert list(dict.fromkeys(replicas["activation"])) == a.names
-    assert set(replicas["method"]) == {"greedy", "end-to-end"}
-    assert len(replicas) == len(a.names) * 2 * (a.additions + 1) * a.repeats
-    assert "sigmoid" in a.names
-    grads = result.gradients
-    assert grads["layer"].max() == a.gradient_depth + 1 and (grads["gradient_norm"] > 0).all()
-    assert "gradient_ratio_first_to_last" in result.study.metrics["sigmoid"]
-
-
 def test_activation_arms_train_together(smoke_cfg, datasets):
     """The arms share one model (one program per depth; that replicas of different
     activations train as they would alone is tests/engine/test_replicas.py's concat test): every
@@ -99,18 +86,6 @@ def test_activation_arms_train_together(smoke_cfg, datasets):
         compose_config("experiment=smoke", "greedy.activations.names=[relu,relu]")
 
 
-def test_depth_selection_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import depth_selection
-
-    d = smoke_cfg.greedy.depth_selection
-    result = depth_selection.run(smoke_cfg, datasets[smoke_cfg.data.name], progress=False)
-    replicas = result.replicas
-    assert set(replicas["setting"]) == {"validation", "subsample"}
-    assert len(replicas) == 2 * d.repeats
-    assert replicas["chosen_depth"].between(2, 2 + d.max_additions).all()
-    assert result.metrics["validation"]["test_accuracy"]["n"] == d.repeats
-
-
 def test_depth_search_stops_after_patience(smoke_cfg, datasets):
     """Validation rows come from the training split; rounds stop once no replica improves."""
     from layerwise.studies.greedy import depth_selection
@@ -130,25 +105,6 @@ def test_depth_search_stops_after_patience(smoke_cfg, datasets):
         assert val[i, r] == val[: i + 1, r].max()  # chosen = best seen so far
         if i + 1 <= n_rounds:  # patience 1: the next round did not improve, so it stopped
             assert val[i + 1, r] <= val[i, r]
-
-
-def test_few_labels_smoke(smoke_cfg, datasets):
-    from layerwise.studies.greedy import few_labels, labels
-
-    f = smoke_cfg.greedy.few_labels
-    data = datasets["blobs"]
-    result = few_labels.run(smoke_cfg, data, progress=False)
-    replicas = result.replicas
-    assert sorted(replicas["n_labelled"].unique()) == [10, len(data.x_train)]
-    assert set(replicas["method"]) == {
-        labels.PRETRAINED_FROZEN,
-        labels.PRETRAINED_TUNED,
-        labels.SCRATCH,
-    }
-    assert len(replicas) == len(f.n_labelled) * 3 * f.repeats
-    # the pretrained network and the scratch network have the same shape
-    assert replicas.groupby("method")["depth"].nunique().eq(1).all()
-    assert replicas["depth"].iloc[0] == len(smoke_cfg.model.hidden_units) + f.pretrain_additions + 1
 
 
 def test_labelled_rows_are_distinct_per_replica():
@@ -205,22 +161,14 @@ def _fake_cifar10(folder, n_train=40, n_test=20):
             pickle.dump(batch, fh)
 
 
-def test_cifar10_preset_on_a_tiny_folder(tmp_path):
-    """The tutorial's preset composes, and its greedy stage runs on CIFAR-10-format files."""
-    from layerwise.pipeline import data as data_module
-    from layerwise.studies.baseline import run as baseline
-    from layerwise.studies.greedy import supervised
-
+def _tiny_cifar10(folder):
+    """The tutorial's preset on CIFAR-10-format files in `folder`, shrunk to seconds."""
     from ..helpers.config import compose_config
 
-    book = compose_config("experiment=cifar10")
-    assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
-    assert (book.greedy.supervised.epochs, book.greedy.supervised.batch_size) == (25, 250)
-    assert book.greedy.supervised.additions == 9
-    _fake_cifar10(tmp_path / "cifar")
-    cfg = compose_config(
+    _fake_cifar10(folder)
+    return compose_config(
         "experiment=cifar10",
-        f"datasets.cifar10.source={tmp_path / 'cifar'}",
+        f"datasets.cifar10.source={folder}",
         "datasets.cifar10.n_samples=60",
         "datasets.cifar10.n_train=40",
         "model.hidden_units=[16]",
@@ -232,8 +180,32 @@ def test_cifar10_preset_on_a_tiny_folder(tmp_path):
         "greedy.supervised.batch_size=8",
         "greedy.supervised.fine_tune_epochs=1",
     )
+
+
+def test_cifar10_preset_reads_a_tiny_folder(tmp_path):
+    """The tutorial's preset composes, and the data stage reads CIFAR-10-format files."""
+    from layerwise.pipeline import data as data_module
+
+    from ..helpers.config import compose_config
+
+    book = compose_config("experiment=cifar10")
+    assert (book.model.hidden_units, book.optimizer.name) == ([256], "adam")
+    assert (book.greedy.supervised.epochs, book.greedy.supervised.batch_size) == (25, 250)
+    assert book.greedy.supervised.additions == 9
+    cfg = _tiny_cifar10(tmp_path / "cifar")
     data = data_module.build(cfg.datasets["cifar10"])
     assert data.x_train.shape == (40, 3072) and data.x_train.max() <= 1.0
+
+
+@pytest.mark.slow  # the default tier: the preset and its data above; the greedy study in the
+# smoke run (tests/e2e/test_greedy_outputs.py)
+def test_cifar10_preset_trains_the_greedy_study_on_a_tiny_folder(tmp_path):
+    from layerwise.pipeline import data as data_module
+    from layerwise.studies.baseline import run as baseline
+    from layerwise.studies.greedy import supervised
+
+    cfg = _tiny_cifar10(tmp_path / "cifar")
+    data = data_module.build(cfg.datasets["cifar10"])
     base = baseline.run(cfg, data, progress=False)
     result = supervised.run(cfg, data, base.model, progress=False)
     assert sorted(result.replicas["depth"].unique()) == [2, 3]
