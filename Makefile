@@ -31,9 +31,11 @@ study: $(STAMP) ## run the whole study (dvc repro) and print where the report is
 sweep-report: $(STAMP) ## the claims of the experiments based on HEAD side by side: reports/sweep.md (ARGS="--exp a b")
 	$(BIN)/python -m layerwise.sweeps.report $(ARGS)
 
-# two pytest-xdist workers (one per core here), each test file whole on one (a module's
-# costly fixture is built once); the end-to-end tests share one smoke run
-XDIST := -n auto --dist loadfile
+# two pytest-xdist workers (one per core here): each test file whole on one (a module's
+# costly fixture is built once), except the end-to-end tests that each copy the shared
+# smoke run, handed out one by one; in the order tests/conftest.py sorts them (pytest-xdist
+# would otherwise start with the groups of most tests)
+XDIST := -n auto --dist loadgroup --no-loadscope-reorder
 
 test: $(STAMP) ## run the test suite (unit + end to end, not the slow ones): what CI runs
 	$(BIN)/python -m pytest -q $(XDIST)

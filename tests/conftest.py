@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from .helpers.commands import ROOT
 from .helpers.config import compose_config
 from .helpers.smoke import smoke_root, stop_run
 
@@ -24,7 +25,7 @@ os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "LAYERWISE_THREADS"):
     os.environ.setdefault(_name, "1")
 
-E2E = Path(__file__).resolve().parent / "e2e"
+E2E = ROOT / "tests" / "e2e"
 
 
 def pytest_addoption(parser):
@@ -37,22 +38,49 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
-    """The order tests are handed out in (`make test` runs them on two pytest-xdist
-    workers, a whole test file to one worker, so that a module-scoped fixture is built
-    once): the unit tests first, then the end-to-end tests that need no smoke run, then
+    """How tests are handed out to pytest-xdist's workers (`make test`: two, with
+    `--dist loadgroup --no-loadscope-reorder`).
+
+    Order: the unit tests first, then the end-to-end tests that need no smoke run, then
     those that do, so that the shared smoke run (started in the background when
     collection ends, see tests/e2e/conftest.py) goes on meanwhile; otherwise the order
-    written."""
+    written.
+
+    Groups: a test file goes whole to one worker (an `xdist_group` per file), so that a
+    fixture it shares between tests is built once; but a test that works on its own copy
+    of the smoke run and shares no fixture of a narrower scope than the session is handed
+    out alone, so that the two workers share the end-to-end tests evenly once the run has
+    finished rather than each taking whole files.
+    """
 
     def order(item) -> tuple[bool, bool]:
         e2e = Path(item.path).is_relative_to(E2E)
-        needs_smoke = "shared_smoke_run" in getattr(item, "fixturenames", ())
-        return e2e, needs_smoke
+        return e2e, needs_smoke(item)
 
     items.sort(key=order)
     if config.getoption("shuffle") is not None:
         random.Random(config.getoption("shuffle")).shuffle(items)
+    for item in items:
+        if not (needs_smoke(item) and not shares_fixtures(item)):
+            item.add_marker(pytest.mark.xdist_group(Path(item.path).relative_to(ROOT).as_posix()))
+
+
+def needs_smoke(item) -> bool:
+    return "shared_smoke_run" in getattr(item, "fixturenames", ())
+
+
+def shares_fixtures(item) -> bool:
+    """Whether `item` uses a fixture built once for several tests of its file (a module,
+    class or package scope)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return True
+    return any(
+        defs and defs[-1].scope in ("module", "class", "package")
+        for defs in info.name2fixturedefs.values()
+    )
 
 
 def pytest_sessionfinish(session):
@@ -79,7 +107,5 @@ def book_cfg():
 def datasets(smoke_cfg):
     """Every dataset of the smoke configuration, built once per test session."""
     from layerwise.pipeline import data
-
-    from .helpers.commands import ROOT
 
     return {name: data.build(spec, ROOT) for name, spec in smoke_cfg.datasets.items()}

@@ -15,8 +15,8 @@ stage scripts' bad-input runs.
 
 The smoke run is started in the background as soon as collection ends, when any selected
 test needs it; the unit tests run meanwhile (tests/conftest.py puts tests/e2e last), and
-the fixtures wait for it. It takes two minutes of mostly one core, and the unit tests
-about as long.
+the fixtures wait for it. It takes two and a half minutes of one core here (more beside
+the workers), and the unit tests about as long on the other.
 """
 
 from __future__ import annotations
