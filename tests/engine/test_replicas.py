@@ -145,7 +145,9 @@ def test_training_is_deterministic(problem):
     "opt, first_layer",
     [
         (SGD(0.01, 0.9), np.array([True, False] * 3)),  # per-replica flags
-        (Adam(0.001), False),  # frozen for all: trained on its output
+        # frozen for all: trained on its output. make test-all; the default tier holds Adam
+        # against Keras and the frozen prefix against Keras (tests above), on one thread
+        pytest.param(Adam(0.001), False, marks=pytest.mark.slow),
     ],
 )
 def test_threads_do_not_change_results(problem, opt, first_layer):
@@ -217,7 +219,10 @@ def test_sample_sizes_up_to_min_places_share_one_compiled_program():
     assert padded_length(1000, 32) == MIN_PLACES and padded_length(1025, 32) == 2048
 
 
-@pytest.mark.parametrize("keep", [(), (0, 5, 6)], ids=["no-kept", "kept"])
+# without kept epochs: make test-all (the kept case splits the calls at more places)
+@pytest.mark.parametrize(
+    "keep", [pytest.param((), marks=pytest.mark.slow), (0, 5, 6)], ids=["no-kept", "kept"]
+)
 def test_epochs_per_call_do_not_change_the_results(problem, monkeypatch, keep):
     """A fit runs several epochs per compiled call (fewer with a progress callback, and
     ending after kept epochs); weights, curves and kept weights are the same bit for bit

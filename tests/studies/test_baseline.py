@@ -10,7 +10,16 @@ from ..helpers.config import compose_config
 pytestmark = pytest.mark.train  # trains networks: `make test` runs it, `make check` does not
 
 
-@pytest.mark.parametrize("dataset", ["blobs", "digits", "mnist1d"])
+# blobs is the smoke run's baseline stage (tests/e2e/test_smoke_pipeline.py), and the data
+# stage builds mnist1d there: both make test-all; digits (64 features, 10 classes) stays
+@pytest.mark.parametrize(
+    "dataset",
+    [
+        pytest.param("blobs", marks=pytest.mark.slow),
+        "digits",
+        pytest.param("mnist1d", marks=pytest.mark.slow),
+    ],
+)
 def test_baseline_follows_the_data(datasets, dataset):
     cfg = compose_config("experiment=smoke", f"data={dataset}")
     data = datasets[dataset]

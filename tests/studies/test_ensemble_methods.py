@@ -33,6 +33,9 @@ def test_validation_split_is_disjoint_from_training_and_test(datasets):
     assert not set(splits.test[0]) & set(splits.val[0])
 
 
+@pytest.mark.slow  # the default tier: both methods at the preset's settings, in the smoke
+# run (tests/e2e/test_ensemble_outputs.py), and validation rows taken from the test rows
+# (test_validation_split_is_disjoint_from_training_and_test)
 def test_validation_from_test_and_random_horizontal_members(datasets):
     cfg = compose_config(
         "experiment=smoke",
