@@ -108,3 +108,14 @@ def test_the_ensemble_comparison_can_use_the_table(tmp_path):
     )
     with pytest.raises(UserError, match="ensembles.compare.validation_fraction = 0.9 leaves 14"):
         to_config(raw, "params.yaml", tmp_path)
+
+
+def test_the_file_is_read_while_composing_only_where_a_data_folder_is_given():
+    """`dvc exp run` composes without reading data files (the check stage, which depends on
+    them, reads them); the composition command reads them while composing, checking once."""
+    overrides = ["datasets.csv.target=nosuch"]
+    assert params(*overrides)["datasets"]["csv"]["target"] == "nosuch"
+    with pytest.raises(DataFileError, match="no column 'nosuch' for datasets.csv.target"):
+        compose(["experiment=smoke", "data=csv", *overrides], ROOT / "conf", data_root=ROOT)
+    # and nothing of it stays behind for the next composition
+    assert params(*overrides)["datasets"]["csv"]["target"] == "nosuch"

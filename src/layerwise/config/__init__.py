@@ -17,8 +17,10 @@ the `check` stage and the composition command do; the other stages pass None.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import typing
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,9 +104,17 @@ def check_config(cfg: Config, data_root: str | Path | None = ".") -> Config:
     return cfg
 
 
+# the folder a csv dataset's file is read under while Hydra composes: None (the default:
+# `dvc exp run` leaves the data files to the check stage, which depends on them) or the
+# repository, for the composition command (`compose_checked`), which then checks once
+CHECK_DATA_ROOT: ContextVar[Path | None] = ContextVar("layerwise_check_data_root", default=None)
+
+
+@functools.cache
 def register_schema() -> None:
     """Make `schema` (this Config) available to Hydra's defaults lists, and register the
-    `layerwise_check` resolver that conf/config.yaml's `checked` key calls."""
+    `layerwise_check` resolver that conf/config.yaml's `checked` key calls (once per
+    process: both live in process-wide registries)."""
     from hydra.core.config_store import ConfigStore
 
     node = OmegaConf.structured(Config)
@@ -137,8 +147,9 @@ def _check_composition(*, _root_) -> bool:
     """
     raw = OmegaConf.to_container(_root_, resolve=False)
     raw["checked"] = True  # this key itself, which is being resolved
-    # data files are the check stage's to read (it depends on them): not read here
-    to_config(raw, "composed conf/", data_root=None)
+    # data files are the check stage's to read (it depends on them): not read here, unless
+    # the composition command asks (CHECK_DATA_ROOT)
+    to_config(raw, "composed conf/", data_root=CHECK_DATA_ROOT.get())
     return True
 
 

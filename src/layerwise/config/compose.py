@@ -16,18 +16,24 @@ from pathlib import Path
 
 import yaml
 
-from layerwise.config import register_schema, to_config
+from layerwise.config import CHECK_DATA_ROOT, register_schema
 from layerwise.pipeline.errors import UserError
 from layerwise.pipeline.io import atomic_path
 
 
-def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
+def compose(
+    overrides: list[str] = (), conf_dir: str | Path = "conf", data_root: str | Path | None = None
+) -> dict:
+    """conf/ composed with `overrides`, checked against the schema as `dvc exp run` checks
+    it (the `checked` key's resolver); a csv dataset's file is read under `data_root`, or
+    not at all with None (as under `dvc exp run`)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from omegaconf import OmegaConf
     from omegaconf.errors import InterpolationResolutionError
 
     register_schema()
+    token = CHECK_DATA_ROOT.set(None if data_root is None else Path(data_root))
     try:
         with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
             cfg = hydra_compose(config_name="config", overrides=list(overrides))
@@ -39,6 +45,8 @@ def compose(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
         if cause is None:
             raise
         raise cause from None
+    finally:
+        CHECK_DATA_ROOT.reset(token)
 
 
 def compose_checked(overrides: list[str] = (), conf_dir: str | Path = "conf") -> dict:
@@ -46,8 +54,8 @@ def compose_checked(overrides: list[str] = (), conf_dir: str | Path = "conf") ->
     params.yaml, or one UserError line saying what is wrong (Hydra's own composition
     errors, such as an unknown key or group option, included)."""
     try:
-        params = compose(overrides, conf_dir)
-        to_config(params, "composed conf/")  # ranges too, before anything is written
+        # every check, the csv dataset's file read too, before anything is written
+        params = compose(overrides, conf_dir, data_root=".")
     except UserError:
         raise
     except Exception as err:  # Hydra's composition errors; the cause says what is wrong
