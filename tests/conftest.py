@@ -12,7 +12,7 @@ import pytest
 
 from .helpers.commands import ROOT
 from .helpers.config import compose_config
-from .helpers.smoke import smoke_root, stop_run
+from .helpers.smoke import BackgroundSmokeRun, smoke_root, stop_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -81,6 +81,28 @@ def shares_fixtures(item) -> bool:
         defs and defs[-1].scope in ("module", "class", "package")
         for defs in info.name2fixturedefs.values()
     )
+
+
+def pytest_sessionstart(session):
+    """Under pytest-xdist the controller starts the shared smoke run, before its workers
+    collect (the first of them to need it would start it seconds later: see
+    tests/e2e/conftest.py), when the session is sure to select the end-to-end tests that
+    need it: a folder holding tests/e2e among the paths (as `make test` gives), not
+    ignored, no -k, and no marker expression other than the default one or none."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("dsession"):
+        return
+    if config.option.collectonly or config.option.keyword:
+        return
+    if config.option.markexpr not in ("", "not slow"):
+        return
+    here = Path(config.invocation_params.dir)
+    if any(E2E.is_relative_to((here / p).resolve()) for p in config.getoption("ignore") or []):
+        return
+    folders = [(here / arg.split("::")[0]).resolve() for arg in config.args]
+    if any(folder.is_dir() and E2E.is_relative_to(folder) for folder in folders):
+        with contextlib.suppress(Exception):  # the workers try again, and report it
+            BackgroundSmokeRun.start(smoke_root(config))
 
 
 def pytest_sessionfinish(session):

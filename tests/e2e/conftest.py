@@ -21,14 +21,15 @@ the workers), and the unit tests about as long on the other.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..helpers.commands import copy_tree, run
+from ..helpers.commands import copy_tree
 from ..helpers.smoke import BackgroundSmokeRun, SmokeRun, fingerprint, smoke_root
 
 _SMOKE = pytest.StashKey[BackgroundSmokeRun]()
@@ -101,10 +102,19 @@ def smoke_run(shared_smoke_run, tmp_path) -> SmokeRun:
 @pytest.fixture(scope="session")
 def seeded_template(request, tmp_path_factory) -> Path:
     """The project's files with params.yaml composed on the smoke preset and a valid
-    blobs dataset (no git, no DVC run): what a stage script needs to start."""
+    blobs dataset (no git, no DVC run): what a stage script needs to start. Made in this
+    process, by what `make params` and `python stages/data.py blobs` run (the composition
+    command's `main`, the data stage's `main`), each worker's own in a second."""
+    from layerwise.config import compose as compose_command
+    from layerwise.config import load_params
+
     dest = copy_tree(tmp_path_factory.mktemp("seeded") / "repo")
-    run([sys.executable, "-m", "layerwise.config.compose", "experiment=smoke"], dest)
-    run([sys.executable, "stages/data.py", "blobs"], dest)
+    with contextlib.chdir(dest):
+        assert compose_command.main(["experiment=smoke"]) == 0
+        spec = importlib.util.spec_from_file_location("data_stage", dest / "stages/data.py")
+        stage = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(stage)
+        stage.main(load_params("params.yaml"), argparse.Namespace(names=["blobs"]))
     freeze(request.config, dest)
     return dest
 
