@@ -57,19 +57,11 @@ def test_arms_fitted_on_test_rows_are_labelled_optimistic(smoke_run):
 
 
 def test_the_report_section_is_drawn_from_the_stage_outputs(smoke_run, tmp_path):
-    from layerwise.report import ReportContext
     from layerwise.reporting.markdown import claim_text
     from layerwise.studies.ensembles.report import ensembles_section
 
     results = smoke_run.repo / "results"
-    ctx = ReportContext(
-        load_params(smoke_run.repo / "params.yaml"),
-        results,
-        smoke_run.repo / "data",
-        tmp_path / "figures",
-        overrides=[],
-    )
-    ctx.figures.mkdir()
+    ctx = smoke_run.report_context(tmp_path / "figures")
     text = ensembles_section(ctx)
     assert "*Which way of combining networks buys the most accuracy" in text
     assert "| Snapshot ensemble" in text and "published number" in text

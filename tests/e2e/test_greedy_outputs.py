@@ -94,14 +94,7 @@ def test_the_report_section_is_drawn_from_the_stage_outputs(smoke_run, tmp_path)
     from layerwise.studies.greedy.report import greedy_section
 
     assert greedy_section in report.sections()
-    ctx = report.ReportContext(
-        cfg=load_params(smoke_run.repo / "params.yaml"),
-        results=smoke_run.repo / "results",
-        data=smoke_run.repo / "data",
-        figures=tmp_path / "figures",
-        overrides=[],
-    )
-    ctx.figures.mkdir()
+    ctx = smoke_run.report_context(tmp_path / "figures")
     text = greedy_section(ctx)
     assert "*Does greedy layer-wise pretraining help these networks, and when?*" in text
     for name in (

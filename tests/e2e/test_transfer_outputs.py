@@ -75,19 +75,11 @@ def test_same_source_arms_start_from_the_saved_model(smoke_run):
 
 
 def test_the_report_section_is_drawn_from_the_stage_outputs(smoke_run, tmp_path):
-    from layerwise.report import ReportContext
     from layerwise.reporting.markdown import claim_text
     from layerwise.studies.transfer.report import transfer_section
 
     results = smoke_run.repo / "results"
-    ctx = ReportContext(
-        load_params(smoke_run.repo / "params.yaml"),
-        results,
-        smoke_run.repo / "data",
-        tmp_path / "figures",
-        overrides=[],
-    )
-    ctx.figures.mkdir()
+    ctx = smoke_run.report_context(tmp_path / "figures")
     text = transfer_section(ctx)
     assert "*Does starting from a related problem's weights help" in text
     assert "0.817 (0.005)" in text  # the published fixed=1 mean beside ours

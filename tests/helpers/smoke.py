@@ -54,6 +54,16 @@ class SmokeRun:
         """`dvc status --json`: stage name -> what changed ({} when up to date)."""
         return json.loads(self.dvc("status", "--json").stdout or "{}")
 
+    def report_context(self, figures: Path):
+        """What a report section is drawn from, for this run's params, results and data,
+        with its figures written to `figures` (made here)."""
+        from layerwise.config import load_params
+        from layerwise.report import ReportContext
+
+        figures.mkdir(parents=True)
+        cfg = load_params(self.repo / "params.yaml")
+        return ReportContext(cfg, self.repo / "results", self.repo / "data", figures, [])
+
     def copy(self, dest: Path) -> SmokeRun:
         """A private copy at `dest`/repo (see `commands.copy_run`), with the first run's
         fields and its own audit log, `dest`/audit.log."""
