@@ -12,7 +12,7 @@ import pytest
 
 from .helpers.commands import ROOT
 from .helpers.config import compose_config
-from .helpers.smoke import BackgroundSmokeRun, smoke_root, stop_run
+from .helpers.smoke import BackgroundSmokeRun, needs_smoke_run, smoke_root, stop_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -57,18 +57,14 @@ def pytest_collection_modifyitems(config, items):
 
     def order(item) -> tuple[bool, bool]:
         e2e = Path(item.path).is_relative_to(E2E)
-        return e2e, needs_smoke(item)
+        return e2e, needs_smoke_run(item)
 
     items.sort(key=order)
     if config.getoption("shuffle") is not None:
         random.Random(config.getoption("shuffle")).shuffle(items)
     for item in items:
-        if not (needs_smoke(item) and not shares_fixtures(item)):
+        if not (needs_smoke_run(item) and not shares_fixtures(item)):
             item.add_marker(pytest.mark.xdist_group(Path(item.path).relative_to(ROOT).as_posix()))
-
-
-def needs_smoke(item) -> bool:
-    return "shared_smoke_run" in getattr(item, "fixturenames", ())
 
 
 def shares_fixtures(item) -> bool:

@@ -13,24 +13,30 @@ stage scripts' bad-input runs.
   a shared run of its own (tests/e2e/test_csv_dataset.py) hands it to `keep_unchanged`
   for the same check.
 
-The smoke run is started in the background as soon as collection ends, when any selected
-test needs it; the unit tests run meanwhile (tests/conftest.py puts tests/e2e last), and
-the fixtures wait for it. It takes two and a half minutes of one core here (more beside
-the workers), and the unit tests about as long on the other.
+The smoke run is started in the background: by pytest-xdist's controller at session start
+when the session is sure to need it (tests/conftest.py: `make test`, `make test-all`),
+otherwise as soon as collection ends, when any selected test needs it. The unit tests run
+meanwhile (tests/conftest.py puts tests/e2e last), and the fixtures wait for it. It takes
+two and a half minutes of one core here (more beside the workers), and the unit tests
+about as long on the other.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 
-from ..helpers.commands import copy_tree
-from ..helpers.smoke import BackgroundSmokeRun, SmokeRun, fingerprint, smoke_root
+from ..helpers.commands import copy_tree, run_script_here
+from ..helpers.smoke import (
+    BackgroundSmokeRun,
+    SmokeRun,
+    fingerprint,
+    needs_smoke_run,
+    smoke_root,
+)
 
 _SMOKE = pytest.StashKey[BackgroundSmokeRun]()
 # shared repositories no test may change: path -> its fingerprint when it was finished
@@ -46,7 +52,7 @@ def _start(config) -> BackgroundSmokeRun:
 def pytest_collection_finish(session):
     if session.config.option.collectonly or _SMOKE in session.config.stash:
         return
-    if not any("shared_smoke_run" in getattr(i, "fixturenames", ()) for i in session.items):
+    if not any(needs_smoke_run(item) for item in session.items):
         return
     # if it cannot start here, the fixture tries again and fails where a test reports it
     with contextlib.suppress(Exception):
@@ -103,18 +109,15 @@ def smoke_run(shared_smoke_run, tmp_path) -> SmokeRun:
 def seeded_template(request, tmp_path_factory) -> Path:
     """The project's files with params.yaml composed on the smoke preset and a valid
     blobs dataset (no git, no DVC run): what a stage script needs to start. Made in this
-    process, by what `make params` and `python stages/data.py blobs` run (the composition
-    command's `main`, the data stage's `main`), each worker's own in a second."""
+    process by what `make params` and `python stages/data.py blobs` run (the composition
+    command's `main`, the stage script), each worker's own in a second."""
     from layerwise.config import compose as compose_command
-    from layerwise.config import load_params
 
     dest = copy_tree(tmp_path_factory.mktemp("seeded") / "repo")
-    with contextlib.chdir(dest):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(dest)
         assert compose_command.main(["experiment=smoke"]) == 0
-        spec = importlib.util.spec_from_file_location("data_stage", dest / "stages/data.py")
-        stage = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(stage)
-        stage.main(load_params("params.yaml"), argparse.Namespace(names=["blobs"]))
+        assert run_script_here(dest, ("stages/data.py", "blobs"), patch) == 0
     freeze(request.config, dest)
     return dest
 

@@ -24,9 +24,7 @@ finished smoke run (`smoke_run`), both in tests/e2e/conftest.py.
 
 from __future__ import annotations
 
-import os
 import re
-import runpy
 import subprocess
 import sys
 from collections.abc import Callable
@@ -40,7 +38,7 @@ from layerwise.config import compose as compose_command
 from layerwise.config import load_params
 from layerwise.pipeline.errors import UserError
 
-from ..helpers.commands import edit_params, ran_stages, run, snapshot
+from ..helpers.commands import edit_params, ran_stages, run, run_script_here, snapshot
 
 TF_NOTICES = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\)|"
@@ -540,32 +538,12 @@ def test_a_damaged_file_is_named_by_the_stage_that_reads_it(smoke_run, case, mon
             env |= {"http_proxy": proxy, "KERAS_HOME": str(keras_home)}
         result = run([sys.executable, *case.stage], repo, check=False, env=env)
     else:
-        result = run_script_here(repo, case.stage, monkeypatch, capsys)
+        code = run_script_here(repo, case.stage, monkeypatch)
+        out, err = capsys.readouterr()
+        result = subprocess.CompletedProcess(list(case.stage), code, out, err)
     assert_refused(result, case.expect)
     assert result.returncode == 2  # the stage runner's code for bad input
     assert snapshot(repo) == before
-
-
-def run_script_here(repo: Path, argv: tuple[str, ...], monkeypatch, capsys):
-    """`python <argv>` in `repo`, run in this process (seconds of start-up saved per case:
-    the script, its argv and its working directory are the same): the exit code its
-    SystemExit carries, and what it printed. A stage that ends normally leaves through
-    os._exit, which here raises instead of ending pytest's worker; any other exception
-    fails the test as a traceback would."""
-
-    def leave(code):
-        raise SystemExit(code)
-
-    monkeypatch.chdir(repo)
-    monkeypatch.setattr(sys, "argv", list(argv))
-    monkeypatch.setattr(os, "_exit", leave)
-    code = 0
-    try:
-        runpy.run_path(argv[0], run_name="__main__")
-    except SystemExit as end:
-        code = end.code if isinstance(end.code, int) else 1
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(list(argv), code, out, err)
 
 
 def test_the_tables_hold_at_least_forty_cases():

@@ -1,10 +1,11 @@
 """Running the project's commands from tests: subprocesses with this interpreter's
-environment, copies of the repository (fresh, or of a finished run), editing params.yaml,
-and reading DVC's output."""
+environment, a script in the test's own process, copies of the repository (fresh, or of a
+finished run), editing params.yaml, and reading DVC's output."""
 
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,27 @@ def run(cmd, cwd, check=True, env=None):
             f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def run_script_here(repo: Path, argv: tuple[str, ...], monkeypatch) -> int:
+    """`python <argv>` in `repo`, run in this process (seconds of start-up saved: the
+    script, its argv and its working directory are the same), undone by `monkeypatch`:
+    the exit code its SystemExit carries. A stage that ends normally leaves through
+    os._exit, which here raises instead of ending the test's process; any other exception
+    propagates, as a traceback would end the script. What it prints goes to this process's
+    stdout and stderr (capsys reads it)."""
+
+    def leave(code):
+        raise SystemExit(code)
+
+    monkeypatch.chdir(repo)
+    monkeypatch.setattr(sys, "argv", list(argv))
+    monkeypatch.setattr(os, "_exit", leave)
+    try:
+        runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as end:
+        return end.code if isinstance(end.code, int) else 1
+    return 0
 
 
 def copy_tree(dest: Path) -> Path:

@@ -151,6 +151,11 @@ class BackgroundSmokeRun:
         return self._result
 
 
+def needs_smoke_run(item) -> bool:
+    """Whether the test `item` uses the shared smoke run (directly or through `smoke_run`)."""
+    return "shared_smoke_run" in getattr(item, "fixturenames", ())
+
+
 def smoke_root(config) -> Path:
     """Where the session's smoke run lives: in the session's base temporary folder, which
     under pytest-xdist holds each worker's own (the first worker to ask starts the run,
