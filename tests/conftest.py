@@ -12,6 +12,7 @@ import pytest
 
 from .helpers.commands import ROOT
 from .helpers.config import compose_config
+from .helpers.scratch import use_memory_for_temporary_files
 from .helpers.smoke import BackgroundSmokeRun, needs_smoke_run, smoke_root, stop_run
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -36,6 +37,14 @@ def pytest_addoption(parser):
         help="run the tests in a random order drawn from SEED (every pytest-xdist worker "
         "draws the same): a check that no test depends on another having run before it",
     )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's base temporary folder is chosen
+def pytest_configure(config):
+    """Temporary folders in memory when the machine has room (tests/helpers/scratch.py),
+    unless `--basetemp` or TMPDIR says where; pytest-xdist's workers inherit the choice."""
+    if not hasattr(config, "workerinput") and not config.option.basetemp:
+        use_memory_for_temporary_files()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups

@@ -4,14 +4,18 @@
   fixture of a module is built once, on one worker. Nothing fails when pytest-xdist stops
   honouring the groups (with pytest 9.2 it silently did, pytest-dev/pytest-xdist#1386: a
   module's fixture was then built on both workers); the first test here does.
+- Temporary folders: in memory when the machine has room (tests/helpers/scratch.py).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from collections import defaultdict
+
+from .helpers.scratch import memory_folder, use_memory_for_temporary_files
 
 CONFTEST = """
 import pytest
@@ -51,3 +55,15 @@ def test_pytest_xdist_runs_each_group_on_one_worker(tmp_path):
         workers[module].add(worker)
     assert set(workers) == {"test_a", "test_b"}, ran.stdout
     assert all(len(found) == 1 for found in workers.values()), dict(workers)
+
+
+def test_temporary_folders_go_to_memory_only_with_room_and_unless_told(tmp_path):
+    assert memory_folder(tmp_path, needs_free=0) == tmp_path / f"layerwise-tests-{os.getuid()}"
+    assert memory_folder(tmp_path, needs_free=2**62) is None  # no room
+    assert memory_folder(tmp_path / "absent", needs_free=0) is None
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / f"layerwise-tests-{os.getuid()}").symlink_to(tmp_path)
+    assert memory_folder(planted, needs_free=0) is None  # a link is not our folder
+    told = {"TMPDIR": str(tmp_path)}
+    assert use_memory_for_temporary_files(told) is None and told == {"TMPDIR": str(tmp_path)}
