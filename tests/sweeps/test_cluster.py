@@ -81,7 +81,8 @@ def test_the_supervisor_ends_the_whole_group_when_its_parent_dies(tmp_path):
     """A task's processes die with the worker that started them (here: a parent process
     running the supervisor over a shell that starts a grandchild)."""
     pids = tmp_path / "pids"
-    script = f"sleep 60 & echo $$ $! > {pids}; wait"  # the shell and its child
+    # the shell and its child, written whole before the file appears
+    script = f"sleep 60 & echo $$ $! > {pids}.part && mv {pids}.part {pids}; wait"
     parent = subprocess.Popen(
         [
             sys.executable,
@@ -95,11 +96,38 @@ def test_the_supervisor_ends_the_whole_group_when_its_parent_dies(tmp_path):
         ]
     )
     deadline = time.monotonic() + 20
-    while not (pids.is_file() and pids.read_text().strip()) and time.monotonic() < deadline:
+    while not pids.is_file() and time.monotonic() < deadline:
         time.sleep(0.05)
     group = [int(pid) for pid in pids.read_text().split()]
     parent.send_signal(signal.SIGKILL)
     parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in group)
+
+
+def test_a_signal_that_comes_as_the_command_starts_still_ends_its_group(tmp_path):
+    """The parent's death signalled in the instant the command has started, before the
+    supervisor has gone back to waiting: the command's group is ended all the same (the
+    signal is made to come there, by sending it from inside `Popen`)."""
+    pids = tmp_path / "pids"
+    script = f"sleep 60 & echo $$ $! > {pids}.part && mv {pids}.part {pids}; wait"
+    program = (
+        "import os, signal, subprocess, sys, time\n"
+        "from layerwise.sweeps import supervise\n"
+        "class Started(subprocess.Popen):\n"
+        "    def __init__(self, *args, **kwargs):\n"
+        "        super().__init__(*args, **kwargs)\n"
+        "        while not os.path.exists(sys.argv[1]):\n"
+        "            time.sleep(0.01)\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "supervise.subprocess.Popen = Started\n"
+        "sys.exit(supervise.main([str(os.getppid()), 'sh', '-c', sys.argv[2]]))"
+    )
+    ended = subprocess.run([sys.executable, "-c", program, str(pids), script], timeout=60)
+    assert ended.returncode == 128 + signal.SIGTERM
+    group = [int(pid) for pid in pids.read_text().split()]
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
         time.sleep(0.05)

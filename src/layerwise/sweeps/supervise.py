@@ -34,16 +34,30 @@ def _die_with_parent(parent: int) -> None:
 
 def main(argv: list[str]) -> int:
     parent, command = int(argv[0]), argv[1:]
-    _die_with_parent(parent)
-    child = subprocess.Popen(command, start_new_session=True)
+    child: subprocess.Popen | None = None
+    ended: list[int] = []  # the signal, once it has come
 
     def stop(signum, frame):
-        with contextlib.suppress(ProcessLookupError):  # the group has ended already
-            os.killpg(child.pid, signal.SIGKILL)
-        sys.exit(128 + signum)
+        ended.append(signum)
+        if child is not None:
+            end_group(child, signum)
+        # else: main() ends the group as soon as it has started it
 
+    # the handler is in place before the parent's death can be signalled, and before the
+    # command starts: a SIGTERM that came first would end this wrapper alone
     signal.signal(signal.SIGTERM, stop)
+    _die_with_parent(parent)
+    child = subprocess.Popen(command, start_new_session=True)
+    if ended:
+        end_group(child, ended[0])
     return child.wait()
+
+
+def end_group(child: subprocess.Popen, signum: int) -> None:
+    """Kill the command's whole process group, and exit as a process ended by `signum`."""
+    with contextlib.suppress(ProcessLookupError):  # the group has ended already
+        os.killpg(child.pid, signal.SIGKILL)
+    sys.exit(128 + signum)
 
 
 if __name__ == "__main__":
