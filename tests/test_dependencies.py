@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers.commands import ROOT, covered
+from .helpers.commands import ROOT, covered, resolved_stages
 from .helpers.imports import (
     SRC,
     closure,
@@ -37,12 +37,10 @@ LAYERS = {
 
 
 @pytest.fixture(scope="module")
-def stages():
+def stages(tmp_path_factory):
     """Every stage as DVC resolves it (foreach expanded, ${...} interpolated)."""
-    from dvc.repo import Repo
-
-    with Repo(str(ROOT)) as repo:
-        return [(s.addressing, s.cmd, [d.def_path for d in s.deps]) for s in repo.index.stages]
+    resolved = resolved_stages(tmp_path_factory.mktemp("resolved"))
+    return [(name, cmd, deps) for name, (cmd, deps) in resolved.items()]
 
 
 def script_of(cmd: str) -> Path:
@@ -120,15 +118,8 @@ def test_every_data_file_a_stage_opens_is_a_dependency(overrides, tmp_path):
     preset = " ".join(overrides)
     params = compose(list(overrides), ROOT / "conf")
     cfg = to_config(params, preset, ROOT)
-    # resolve dvc.yaml against this preset's params, in a copy of the two files
-    (tmp_path / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
-    (tmp_path / "params.yaml").write_text(dump(params))
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=tmp_path, check=True)
-    from dvc.repo import Repo
-
-    with Repo(str(tmp_path)) as repo:
-        resolved = {s.name: [d.def_path for d in s.deps] for s in repo.index.stages}
+    # resolve dvc.yaml against this preset's params
+    resolved = {name: deps for name, (_, deps) in resolved_stages(tmp_path, dump(params)).items()}
     reads = data_files_read(cfg)
     for stage, files in reads.items():
         assert stage in resolved, f"{stage} is not a stage under {preset}"

@@ -128,6 +128,22 @@ def edit_params(repo: Path, edit) -> None:
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+def resolved_stages(folder: Path, params: str | None = None) -> dict[str, tuple[str, list[str]]]:
+    """Every stage of the checkout's dvc.yaml as DVC resolves it (foreach expanded, ${...}
+    interpolated from `params`, the text of a params.yaml: the checkout's by default):
+    name -> (command, its deps as written). DVC reads a copy of the two files in `folder`,
+    which also gets the state DVC writes (.dvc/tmp), not the checkout."""
+    from dvc.repo import Repo
+
+    (folder / ".dvc").mkdir(parents=True, exist_ok=True)
+    (folder / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
+    (folder / "params.yaml").write_text(
+        (ROOT / "params.yaml").read_text() if params is None else params
+    )
+    with Repo(str(folder), config={"core": {"no_scm": True}}) as repo:
+        return {s.name: (s.cmd, [d.def_path for d in s.deps]) for s in repo.index.stages}
+
+
 def covered(rel: str, deps: list[str]) -> bool:
     """A DVC dependency list covers `rel` (a path relative to the repository): a dep names
     the file itself or a directory above it."""
