@@ -31,14 +31,14 @@ def book_config():
 
 def problems(cfg):
     from layerwise.pipeline import data
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import sources
 
     t = cfg.transfer
     p1 = cfg.datasets[t.source.problems["p1"].dataset]
     p2 = cfg.datasets[t.cases["forward"].dataset]
     return {
-        "p1": transfer.make_problem("p1", data.build(p1), []),
-        "forward": transfer.make_problem("forward", data.build(p2), []),
+        "p1": sources.make_problem("p1", data.build(p1), []),
+        "forward": sources.make_problem("forward", data.build(p2), []),
     }
 
 
@@ -83,7 +83,7 @@ def main() -> None:
 
     import keras
 
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import runs, sources
 
     cfg = book_config()
     t = cfg.transfer
@@ -91,8 +91,8 @@ def main() -> None:
     keras.utils.set_random_seed(0)
 
     start = time.perf_counter()  # the saved source model, then the whole comparison
-    source = transfer.run_source(cfg, probs)
-    transfer.run(cfg, probs, source.models, progress=False)
+    source = sources.run_source(cfg, probs)
+    runs.run(cfg, probs, source.models, progress=False)
     engine = time.perf_counter() - start
 
     # networks the same study needs, one fit each the plain way: the saved source, the

@@ -5,7 +5,7 @@ from pathlib import Path
 from layerwise.pipeline import data
 from layerwise.pipeline.io import write_csv, write_json
 from layerwise.stage import stage_main
-from layerwise.studies.transfer import runs as transfer
+from layerwise.studies.transfer import runs, sources, summary
 
 SOURCES = Path("results/transfer_source/models")
 OUT = Path("results/transfer")
@@ -17,31 +17,32 @@ def load_inputs(cfg):
     specs = dict(t.source.problems)
     specs.update(t.cases)  # a case's target problem goes by the case's name
     problems = {
-        name: transfer.make_problem(
+        name: sources.make_problem(
             name, data.load(Path("data") / f"{spec.dataset}.npz"), spec.classes
         )
         for name, spec in specs.items()
     }
-    sources = {}
-    for name in {case.source for case in t.cases.values()}:
-        sources[name] = transfer.load_source(SOURCES / f"{name}.keras")
-    return problems, sources
+    models = {
+        name: sources.load_source(SOURCES / f"{name}.keras")
+        for name in {case.source for case in t.cases.values()}
+    }
+    return problems, models
 
 
 def main(cfg, args):
-    problems, sources = load_inputs(cfg)
-    result = transfer.run(cfg, problems, sources)
+    problems, models = load_inputs(cfg)
+    result = runs.run(cfg, problems, models)
     write_csv(OUT / "replicas.csv", result.replicas)
     write_csv(OUT / "curves.csv", result.curves)
-    write_csv(OUT / "speed.csv", transfer.wide_curves(result.curves))
+    write_csv(OUT / "speed.csv", summary.wide_curves(result.curves))
     write_json(OUT / "summary.json", result.summary)  # everything the report reads
-    write_json(OUT / "metrics.json", transfer.headline_metrics(result.summary))
+    write_json(OUT / "metrics.json", summary.headline_metrics(result.summary))
 
 
 def describe(cfg, args):
     t = cfg.transfer
     return (
-        f"{len(transfer.arm_names(t))} arms x {t.repeats} repeats x "
+        f"{len(t.arm_names())} arms x {t.repeats} repeats x "
         f"{len(t.protocols)} protocols on {', '.join(t.cases)}, {t.epochs} epochs"
     )
 

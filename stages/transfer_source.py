@@ -6,7 +6,7 @@ from pathlib import Path
 from layerwise.pipeline import data
 from layerwise.pipeline.io import save_keras, write_csv, write_json
 from layerwise.stage import stage_main
-from layerwise.studies.transfer import runs as transfer
+from layerwise.studies.transfer import sources
 
 OUT = Path("results/transfer_source")
 
@@ -14,7 +14,7 @@ OUT = Path("results/transfer_source")
 def load_problems(cfg):
     """Every source problem, read from the data stage's files."""
     return {
-        name: transfer.make_problem(
+        name: sources.make_problem(
             f"transfer.source.problems.{name}",
             data.load(Path("data") / f"{problem.dataset}.npz"),
             problem.classes,
@@ -24,7 +24,7 @@ def load_problems(cfg):
 
 
 def main(cfg, args):
-    result = transfer.run_source(cfg, load_problems(cfg))
+    result = sources.run_source(cfg, load_problems(cfg))
     for name, model in result.models.items():
         save_keras(model.to_keras(0), OUT / "models" / f"{name}.keras")
     write_csv(OUT / "curves.csv", result.curves)

@@ -16,20 +16,20 @@ from layerwise.config import load_params
 
 
 def test_the_source_stage_saves_one_model_per_problem(smoke_run):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import sources
 
     s = load_params(smoke_run.repo / "params.yaml").transfer.source
     out = smoke_run.repo / "results/transfer_source"
     assert {p.stem for p in (out / "models").glob("*.keras")} == set(s.problems)
     for name in s.problems:
-        assert transfer.load_source(out / "models" / f"{name}.keras").n_replicas == 1
+        assert sources.load_source(out / "models" / f"{name}.keras").n_replicas == 1
     curves = pd.read_csv(out / "curves.csv")
     assert {"p1-train_accuracy", "p1-test_accuracy"} <= set(curves.columns)
     assert len(curves) == s.epochs
 
 
 def test_every_arm_runs_under_both_protocols(smoke_run):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer.summary import headline_metrics
 
     t = load_params(smoke_run.repo / "params.yaml").transfer
     out = smoke_run.repo / "results/transfer"
@@ -49,7 +49,7 @@ def test_every_arm_runs_under_both_protocols(smoke_run):
         # one row per repeat: standalone once, every other arm under both protocols
         assert (replicas["case"] == case).sum() == t.repeats * (1 + 2 * len(arms)), case
         assert (curves["case"] == case).sum() == t.epochs * (1 + 2 * len(arms)), case
-    headline = transfer.headline_metrics(summary)["forward"]
+    headline = headline_metrics(summary)["forward"]
     assert set(headline["same_source"]["fixed_1"]) == {
         "test_mean",
         "test_std",
@@ -59,18 +59,18 @@ def test_every_arm_runs_under_both_protocols(smoke_run):
 
 
 def test_same_source_arms_start_from_the_saved_model(smoke_run):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import runs, sources
 
     t = load_params(smoke_run.repo / "params.yaml").transfer
-    src = transfer.load_source(smoke_run.repo / "results/transfer_source/models/p1.keras")
-    layers = transfer.network(t.source, 3)
-    model = transfer.build_arm("fixed_1", layers, src, 4, 2, 0, t)
+    src = sources.load_source(smoke_run.repo / "results/transfer_source/models/p1.keras")
+    layers = sources.network(t.source, 3)
+    model = runs.build_arm("fixed_1", layers, src, 4, 2, 0, t)
     assert model.trainable == [False, True, True]
     np.testing.assert_array_equal(model.layer_weights(1)[0][3], src.layer_weights(1)[0][0])
-    deeper = transfer.build_arm("new_hidden", layers, src, 4, 2, 0, t)
+    deeper = runs.build_arm("new_hidden", layers, src, 4, 2, 0, t)
     assert deeper.trainable == [False, False, True, True]
     np.testing.assert_array_equal(deeper.layer_weights(3)[0][0], src.layer_weights(2)[0][0])
-    reinit = transfer.build_arm("reinit_top", layers, src, 4, 2, 0, t)
+    reinit = runs.build_arm("reinit_top", layers, src, 4, 2, 0, t)
     assert not np.allclose(reinit.layer_weights(1)[0][0], src.layer_weights(1)[0][0])
 
 

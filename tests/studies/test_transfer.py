@@ -15,11 +15,11 @@ from layerwise.pipeline.errors import UserError
 
 
 def _problems(cfg, datasets):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import sources
 
     t = cfg.transfer
     specs = {**t.source.problems, **t.cases}
-    return {n: transfer.make_problem(n, datasets[s.dataset], s.classes) for n, s in specs.items()}
+    return {n: sources.make_problem(n, datasets[s.dataset], s.classes) for n, s in specs.items()}
 
 
 def test_digits_case_keeps_half_the_classes_relabelled(smoke_cfg, datasets):
@@ -44,23 +44,23 @@ def test_freezing_more_layers_than_the_source_has_is_refused():
 
 
 def test_a_source_model_shallower_than_the_arms_need_is_refused(smoke_cfg):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import sources
 
     shallow = ReplicaMLP.create(2, [Dense(5), Dense(3, "softmax")], 1, seed=0)
-    layers = transfer.network(smoke_cfg.transfer.source, 3)
+    layers = sources.network(smoke_cfg.transfer.source, 3)
     with pytest.raises(UserError, match="has 1 hidden layers"):
-        transfer.check_source(shallow, layers, 2, smoke_cfg.transfer, "source model 'p1'")
+        sources.check_source(shallow, layers, 2, smoke_cfg.transfer, "source model 'p1'")
 
 
 def test_missing_or_corrupt_source_model_for_the_stage(tmp_path):
-    from layerwise.studies.transfer import runs as transfer
+    from layerwise.studies.transfer import sources
 
     with pytest.raises(UserError, match="absent.keras: model file not found"):
-        transfer.load_source(tmp_path / "absent.keras")
+        sources.load_source(tmp_path / "absent.keras")
     broken = tmp_path / "p1.keras"
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(UserError, match="p1.keras: not a readable .keras model"):
-        transfer.load_source(broken)
+        sources.load_source(broken)
 
 
 def test_source_stage_reads_only_the_source_settings():
