@@ -81,8 +81,7 @@ def test_the_supervisor_ends_the_whole_group_when_its_parent_dies(tmp_path):
     """A task's processes die with the worker that started them (here: a parent process
     running the supervisor over a shell that starts a grandchild)."""
     pids = tmp_path / "pids"
-    # the shell and its child, written whole before the file appears
-    script = f"sleep 60 & echo $$ $! > {pids}.part && mv {pids}.part {pids}; wait"
+    script = _group_script(pids)
     parent = subprocess.Popen(
         [
             sys.executable,
@@ -101,10 +100,7 @@ def test_the_supervisor_ends_the_whole_group_when_its_parent_dies(tmp_path):
     group = [int(pid) for pid in pids.read_text().split()]
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(_alive(pid) for pid in group)
+    assert _ended(group)
 
 
 def test_a_signal_that_comes_as_the_command_starts_still_ends_its_group(tmp_path):
@@ -112,7 +108,7 @@ def test_a_signal_that_comes_as_the_command_starts_still_ends_its_group(tmp_path
     supervisor has gone back to waiting: the command's group is ended all the same (the
     signal is made to come there, by sending it from inside `Popen`)."""
     pids = tmp_path / "pids"
-    script = f"sleep 60 & echo $$ $! > {pids}.part && mv {pids}.part {pids}; wait"
+    script = _group_script(pids)
     program = (
         "import os, signal, subprocess, sys, time\n"
         "from layerwise.sweeps import supervise\n"
@@ -128,10 +124,21 @@ def test_a_signal_that_comes_as_the_command_starts_still_ends_its_group(tmp_path
     ended = subprocess.run([sys.executable, "-c", program, str(pids), script], timeout=60)
     assert ended.returncode == 128 + signal.SIGTERM
     group = [int(pid) for pid in pids.read_text().split()]
-    deadline = time.monotonic() + 10
+    assert _ended(group)
+
+
+def _group_script(pids: Path) -> str:
+    """A shell that starts a child and writes both pids to `pids` (whole: written under
+    another name, then renamed), then waits."""
+    return f"sleep 60 & echo $$ $! > {pids}.part && mv {pids}.part {pids}; wait"
+
+
+def _ended(group: list[int], within: float = 10) -> bool:
+    """Whether every process of `group` has ended within `within` seconds."""
+    deadline = time.monotonic() + within
     while any(_alive(pid) for pid in group) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in group)
+    return not any(_alive(pid) for pid in group)
 
 
 def _alive(pid: int) -> bool:
